@@ -1,9 +1,30 @@
 """Figures, recorded animations and live views of a GAN run.
 
 - :mod:`ganlab.viz.oned`: one-dimensional games (densities, D(x), losses);
+- :mod:`ganlab.viz.twod`: two-dimensional games (samples, D's heatmap and
+  boundary, G's manifold, gradient arrows, the optimal D*), still and animated;
+- :mod:`ganlab.viz.curves`: losses, D's verdicts, metrics and gradient norms over time;
+- :mod:`ganlab.viz.images`: grids of generated images, still and animated;
 - :mod:`ganlab.viz.live`: controls for a kernel (Jupyter, Colab).
 """
 
+from ganlab.viz.curves import d_output_curves, grad_norm_curves, loss_curves, metric_curves
+from ganlab.viz.images import animate_images, image_grid, tile_images
 from ganlab.viz.oned import animate_game, game_figure, kde, losses_figure, rounds_figure
+from ganlab.viz.twod import (
+    LAYERS,
+    animate_2d,
+    available_layers,
+    contour_lines,
+    game_figure_2d,
+    kde_2d,
+    optimal_discriminator_grid,
+)
 
-__all__ = ["animate_game", "game_figure", "kde", "losses_figure", "rounds_figure"]
+__all__ = [
+    "animate_game", "game_figure", "kde", "losses_figure", "rounds_figure",
+    "LAYERS", "animate_2d", "available_layers", "contour_lines", "game_figure_2d", "kde_2d",
+    "optimal_discriminator_grid",
+    "d_output_curves", "grad_norm_curves", "loss_curves", "metric_curves",
+    "animate_images", "image_grid", "tile_images",
+]

@@ -68,7 +68,7 @@ def add_player(fig, names: list, *, frame_ms: int, label: str, redraw: bool = Fa
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
         sliders=[dict(active=0, x=0.3, y=-0.07, len=0.7, xanchor="left", yanchor="top",
-                      currentvalue=dict(prefix=label, font=dict(size=13)), pad=dict(t=30),
+                      currentvalue=dict(prefix=label, xanchor="right", font=dict(size=13)), pad=dict(t=30),
                       steps=[dict(label=n, method="animate",
                                   args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                                   transition=dict(duration=0))]) for n in names])],
