@@ -156,3 +156,19 @@ def test_python_dash_m_help():
                             timeout=120, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert result.returncode == 0
     assert "train" in result.stdout and "sample" in result.stdout and "evaluate" in result.stdout
+
+
+def test_train_sets_the_thread_count(tmp_path):
+    import torch
+
+    from ganlab.cli import main
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["train", "--data", "ring", "--recipe", "textbook", "--steps", "5", "--threads", "1",
+                     "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+        assert torch.get_num_threads() == 1
+        assert main(["train", "--data", "ring", "--steps", "5", "--threads", "0",
+                     "--out", str(tmp_path / "run2"), "--no-progress"]) == 2
+    finally:
+        torch.set_num_threads(before)
