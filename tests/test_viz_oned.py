@@ -68,6 +68,14 @@ def test_rounded_keeps_four_significant_digits():
     assert rounded([1234.5678, 0.000123456, 0.0, -2.71828]) == [1235.0, 0.0001235, 0.0, -2.718]
 
 
+def test_rounded_survives_subnormal_values():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rounded([5e-320, -1e-310])[0] == pytest.approx(5e-320, rel=0.01)
+
+
 @pytest.mark.parametrize("kwargs, error", [
     (dict(max_frames=0), ValueError),
     (dict(max_frames=2.5), TypeError),

@@ -43,7 +43,8 @@ def rounded(values, digits: int = 4) -> list:
     arr = np.asarray(values, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = np.where(arr == 0, 0, np.floor(np.log10(np.abs(arr))))
-    scale = 10.0 ** (digits - 1 - np.nan_to_num(mag))
+    # Clip the exponent so that subnormal values (~1e-310) do not overflow the scale.
+    scale = 10.0 ** np.clip(digits - 1 - np.nan_to_num(mag), -300, 300)
     return (np.round(arr * scale) / scale).tolist()
 
 

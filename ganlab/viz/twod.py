@@ -300,11 +300,8 @@ def available_layers(record) -> tuple:
     return tuple(name for name in LAYERS if ok[name])
 
 
-def _resolve_layers(record, layers) -> tuple:
-    """``layers``: None (all the record can draw), one name, or a collection of names."""
-    available = available_layers(record)
-    if layers is None:
-        return available
+def check_layers(layers) -> tuple:
+    """``layers`` (one name or a collection of names from LAYERS) as a tuple in drawing order."""
     if isinstance(layers, str):
         layers = [layers]
     try:
@@ -315,17 +312,24 @@ def _resolve_layers(record, layers) -> tuple:
     for name in layers:
         if not isinstance(name, str) or name not in LAYERS:
             raise ValueError(f"layers: unknown layer {_describe(name)}; known layers: {', '.join(LAYERS)}")
+    return tuple(name for name in LAYERS if name in layers)
+
+
+def _resolve_layers(record, layers) -> tuple:
+    """``layers``: None (all the record can draw), one name, or a collection of names."""
+    available = available_layers(record)
+    if layers is None:
+        return available
+    layers = check_layers(layers)
+    for name in layers:
         if name not in available:
             why = {"optimal": "the record has no exact p_data (record.p_data_grid is None)"}.get(
                 name, "the record holds no data for it")
             raise ValueError(f"layers: {name!r} cannot be drawn for this record: {why}; "
                              f"available: {', '.join(available)}")
-    return tuple(name for name in LAYERS if name in layers)
+    return layers
 
 
-# --------------------------------------------------------------------------- #
-# Numbers -> compact lists
-# --------------------------------------------------------------------------- #
 # --------------------------------------------------------------------------- #
 # Numbers -> compact lists and paths
 # --------------------------------------------------------------------------- #
