@@ -26,8 +26,8 @@ def test_animation_has_one_frame_per_snapshot_and_a_player(run):
     assert [f.name for f in fig.frames] == [str(s["step"]) for s in record.snapshots]
     assert fig.layout.updatemenus[0].buttons[0].label.endswith("Play")
     assert len(fig.layout.sliders[0].steps) == 11
-    # Frames carry only the changing traces: p_g, the fakes, D(x) and the round marker.
-    assert list(fig.frames[0].traces) == [2, 3, 4, 7]
+    # Frames carry only the changing traces: p_g, the fakes, D(x), D*(x) and the round marker.
+    assert list(fig.frames[0].traces) == [2, 3, 4, 5, 8]
     names = [t.name for t in fig.data]
     assert "p_data (real)" in names and "D(x)" in names
 
@@ -56,6 +56,34 @@ def test_static_figures(run):
     assert len(fig.data) == 12
     fig = losses_figure(record)
     assert [t.name for t in fig.data] == ["D loss", "G loss", "D(x_real)", "D(G(z))"]
+
+
+def test_optimal_d_is_half_where_the_densities_agree_and_follows_the_ratio():
+    from ganlab.viz import optimal_d
+
+    assert np.allclose(optimal_d([0.2, 0.4, 0.0], [0.2, 0.1, 0.0]), [0.5, 0.8, 0.5])
+
+
+def test_the_animation_draws_d_star_from_the_fakes(run):
+    record, p_data = run
+    fig = animate_game(record, p_data)
+    grid = np.asarray(record.grid_x, dtype=float)
+    expected = p_data.density(grid.reshape(-1, 1)) / (
+        p_data.density(grid.reshape(-1, 1)) + kde(record.snapshots[-1]["x_fake"], grid))
+    assert np.allclose(fig.frames[-1].data[3].y, expected, rtol=1e-3, atol=1e-4)
+
+
+def test_mapping_figure_draws_g_and_the_ideal_map(run):
+    from ganlab.viz import mapping_figure
+
+    record, p_data = run
+    fig = mapping_figure(record, p_data, rounds=[0, 100])
+    assert [t.name for t in fig.data] == ["round 0", "round 100", "the ideal map F⁻¹(Φ(z))"]
+    z = np.asarray(record.z_grid).ravel()
+    # For N(4, 0.5^2) the ideal map is exactly x = 4 + 0.5 z.
+    assert np.allclose(fig.data[-1].y, 4 + 0.5 * z, atol=0.03)
+    with pytest.raises(ValueError, match="n_reference"):
+        mapping_figure(record, p_data, n_reference=5)
 
 
 def test_kde_integrates_to_one():

@@ -12,7 +12,7 @@
 
 from ganlab.viz.curves import d_output_curves, grad_norm_curves, loss_curves, metric_curves
 from ganlab.viz.images import animate_images, image_grid, tile_images
-from ganlab.viz.oned import animate_game, game_figure, kde, losses_figure, rounds_figure
+from ganlab.viz.oned import animate_game, game_figure, kde, losses_figure, mapping_figure, optimal_d, rounds_figure
 from ganlab.viz.compare import Compare
 from ganlab.viz.playground import Playground
 from ganlab.viz.twod import (
@@ -26,7 +26,7 @@ from ganlab.viz.twod import (
 )
 
 __all__ = [
-    "animate_game", "game_figure", "kde", "losses_figure", "rounds_figure",
+    "animate_game", "game_figure", "kde", "losses_figure", "mapping_figure", "optimal_d", "rounds_figure",
     "LAYERS", "animate_2d", "available_layers", "contour_lines", "game_figure_2d", "kde_2d",
     "optimal_discriminator_grid",
     "d_output_curves", "grad_norm_curves", "loss_curves", "metric_curves",

@@ -34,12 +34,25 @@ def _pick_frames(n_snapshots: int, max_frames: int) -> list[int]:
     return sorted(set(np.linspace(0, n_snapshots - 1, max_frames).round().astype(int).tolist()))
 
 
-def _game_traces(record, data, snap: dict, *, x_grid, p_fake_max) -> list[go.Scatter]:
+def optimal_d(p_data, p_g) -> np.ndarray:
+    """D*(x) = p_data(x) / (p_data(x) + p_g(x)), the best possible police for this p_g.
+
+    Where both densities vanish (far tails) D* is undefined; we draw 1/2 there.
+    """
+    p_data, p_g = np.asarray(p_data, dtype=float), np.asarray(p_g, dtype=float)
+    total = p_data + p_g
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 1e-12, p_data / np.where(total > 0, total, 1.0), 0.5)
+
+
+def _game_traces(record, data, snap: dict, *, x_grid, p_fake_max, p_data) -> list[go.Scatter]:
     """The traces that change from round to round, in a fixed order."""
     x_fake = np.asarray(snap["x_fake"], dtype=float).ravel()
     p_fake = kde(x_fake, x_grid)
     d_x = np.asarray(snap["d_grid"], dtype=float).ravel()
     rug_y = np.full(x_fake.size, -0.04 * p_fake_max)
+    # D* from the exact p_data and the fakes' estimated p_g: what the police could reach.
+    d_star = optimal_d(p_data, p_fake)
     return [
         go.Scatter(x=style.rounded(x_grid), y=style.rounded(p_fake), name="p_g (fakes)",
                    line=dict(color=style.FAKE, width=3), fill="tozeroy",
@@ -49,6 +62,8 @@ def _game_traces(record, data, snap: dict, *, x_grid, p_fake_max) -> list[go.Sca
                    showlegend=False, hoverinfo="x"),
         go.Scatter(x=style.rounded(x_grid), y=style.rounded(d_x), name="D(x)",
                    line=dict(color=style.DISC, width=3), yaxis="y2"),
+        go.Scatter(x=style.rounded(x_grid), y=style.rounded(d_star), name="D*(x), optimal",
+                   line=dict(color=style.OPTIMAL, width=2, dash="dash"), yaxis="y2"),
     ]
 
 
@@ -98,7 +113,8 @@ def animate_game(
 
     Top panel: the real density p_data, the fakes' density p_g (a KDE of the fixed-z
     fake batch, so the same fakes are followed from frame to frame), the fakes
-    themselves as a rug, and D(x) = P(real | x) on the right axis with the line 1/2.
+    themselves as a rug, and D(x) = P(real | x) on the right axis with the line 1/2,
+    next to the optimal D*(x) = p_data / (p_data + p_g) for that round's p_g (dashed).
     Bottom panel (``losses=True``): both losses per round, with a marker at the frame's round.
     Only the changing traces are stored per frame, so the page stays small.
     """
@@ -115,7 +131,8 @@ def animate_game(
     p_max = min(p_max, 4 * p_data.max())
 
     static = _static_traces(data, x_grid)
-    first = _game_traces(record, data, record.snapshots[indices[0]], x_grid=x_grid, p_fake_max=p_max)
+    first = _game_traces(record, data, record.snapshots[indices[0]], x_grid=x_grid, p_fake_max=p_max,
+                         p_data=p_data)
     traces = static + first
     layout = style.base_layout(title=dict(text=title, x=0.5, xanchor="center", y=0.98))
     top_domain = [0.5, 1.0] if losses else [0.0, 1.0]
@@ -151,7 +168,7 @@ def animate_game(
     frames = []
     for i in indices:
         snap = record.snapshots[i]
-        data_i = _game_traces(record, data, snap, x_grid=x_grid, p_fake_max=p_max)
+        data_i = _game_traces(record, data, snap, x_grid=x_grid, p_fake_max=p_max, p_data=p_data)
         if losses:
             data_i.append(go.Scatter(x=[snap["step"]] * 2))
         frames.append(go.Frame(data=data_i, traces=changing, name=str(snap["step"])))
@@ -229,4 +246,40 @@ def rounds_figure(record, data, rounds, *, title: str = "Round by round") -> go.
     fig.update_layout(**style.base_layout(title=dict(text=title, x=0.5, xanchor="center"), height=340,
                                           margin=dict(l=60, r=20, t=110, b=50)))
     fig.update_layout(legend=dict(y=1.18))
+    return fig
+
+
+def mapping_figure(record, data=None, rounds=None, *, n_reference: int = 200_000,
+                   title: str = "What G does to the noise: x = G(z)") -> go.Figure:
+    """The generator as a function: x = G(z) on the recorded z lattice, at several rounds.
+
+    With ``data`` (a 1-D distribution) the map G should learn is drawn too: the
+    quantile transform x*(z) = F_data^{-1}(Φ(z)) that sends N(0, 1) noise exactly onto
+    p_data (for uniform noise on [-1, 1], Φ is replaced by (z + 1)/2). It is estimated
+    from ``n_reference`` samples of p_data.
+    """
+    if record.z_grid is None or record.z_grid.ndim != 2 or record.z_grid.shape[1] != 1:
+        raise ValueError("record must come from a generator with 1-D noise (record.z_grid of shape (L, 1))")
+    n_reference = check_int("n_reference", n_reference, minimum=100)
+    z = np.asarray(record.z_grid, dtype=float).ravel()
+    steps = np.array([s["step"] for s in record.snapshots])
+    picks = (np.linspace(0, len(steps) - 1, min(5, len(steps))).round().astype(int) if rounds is None
+             else [int(np.abs(steps - r).argmin()) for r in rounds])
+    fig = go.Figure()
+    shades = np.linspace(0.25, 1.0, len(picks))
+    for shade, i in zip(shades, picks):
+        x = np.asarray(record.snapshots[i]["g_grid"], dtype=float).ravel()
+        fig.add_trace(go.Scatter(x=style.rounded(z), y=style.rounded(x), mode="lines+markers",
+                                 name=f"round {record.snapshots[i]['step']}", opacity=float(shade),
+                                 line=dict(color=style.FAKE, width=2.5), marker=dict(size=5)))
+    if data is not None:
+        uniform = record.config.get("noise") == "uniform"
+        u = (z + 1) / 2 if uniform else 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
+        reference = data.sample(n_reference, seed=0).numpy().ravel()
+        fig.add_trace(go.Scatter(x=style.rounded(z), y=style.rounded(np.quantile(reference, np.clip(u, 0, 1))),
+                                 name="the ideal map F⁻¹(Φ(z))", line=dict(color=style.REAL, width=3, dash="dash")))
+    fig.update_layout(**style.base_layout(title=dict(text=title, x=0.5, xanchor="center"), height=400,
+                                          xaxis_title="noise z", yaxis_title="sample x = G(z)",
+                                          margin=dict(l=60, r=30, t=100, b=50)))
+    fig.update_layout(legend=dict(y=1.1))
     return fig
