@@ -11,7 +11,7 @@ The engine of the course. Modules, in the order the course meets them:
 - ``ganlab.theory``: the optimal discriminator, the value function, small games;
 - ``ganlab.viz``: figures and recorded animations of a run, and live controls.
 
-The command line: ``python -m ganlab train | sample | evaluate | recipes``.
+The command line: ``python -m ganlab train | sample | evaluate | recipes | student-edition``.
 """
 
 from ganlab.recipes import RECIPES, get_recipe

@@ -4,6 +4,7 @@
     python -m ganlab sample runs/ring-textbook -n 2500 --out x.npy
     python -m ganlab evaluate runs/ring-textbook
     python -m ganlab recipes
+    python -m ganlab student-edition ../student --book book
 
 ``train`` options: ``--data NAME`` (a ``ganlab.data`` name such as ring, grid,
 gaussian_1d; or the path of a .csv / .npy file of points), ``--data-arg
@@ -31,6 +32,15 @@ and writes n samples to a .npy or .csv file, or as CSV to stdout (``--out -``).
 ``evaluate`` prints one JSON object: modes covered / HQ% / reverse KL for
 mixtures with known centres (ring, grid, ...), the energy distance to p_data
 with its real-vs-real floor, and the JS divergence for 1-D data with a density.
+
+``student-edition`` writes every notebook under --book (default ``book``) to
+OUT_DIR with its solutions taken out (``ganlab.student``: code between
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``# YOUR CODE HERE`` /
+``raise NotImplementedError()``, ``{solution}`` blocks are removed). OUT_DIR must
+be outside the book folder; an existing, non-empty OUT_DIR needs ``--force``
+(notebooks of the same name are replaced, other files such as .git are kept).
+``--keep-code-solutions`` removes only the solution prose and keeps the marked
+code: a source for nbgrader, which replaces the marked code itself.
 
 Exit status: 0 on success, 2 for a usage mistake (message, no traceback; set
 GANLAB_DEBUG=1 for the traceback), 1 if training diverged (the last good
@@ -134,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-ema", action="store_true", help="use G's raw weights even if an EMA was kept")
 
     sub.add_parser("recipes", help="list the training recipes")
+
+    student = sub.add_parser("student-edition", help="write the notebooks without their solutions")
+    student.add_argument("out", metavar="OUT_DIR", help="the folder to write the student notebooks to (outside --book)")
+    student.add_argument("--book", default="book", help="the folder of the chapter notebooks (default: book)")
+    student.add_argument("--force", action="store_true",
+                         help="write into OUT_DIR even if it is not empty (same-name notebooks are replaced)")
+    student.add_argument("--keep-code-solutions", action="store_true",
+                         help="remove only the solution prose; keep the marked code solutions (a source for nbgrader)")
     return parser
 
 
@@ -352,6 +370,22 @@ def cmd_recipes(args) -> int:
     return 0
 
 
+def cmd_student_edition(args) -> int:
+    from .student import write_student_edition
+
+    if not os.path.isdir(args.book):
+        raise UsageError(f"--book {args.book!r} is not a directory (run from the course's root folder, or pass "
+                         "--book PATH, the folder of the chapter notebooks)")
+    reports = write_student_edition(args.book, args.out, force=args.force,
+                                    clear_code=not args.keep_code_solutions)
+    for report in reports:
+        print(report.summary())
+        for warning in report.warnings:
+            print(f"ganlab: warning: {warning}", file=sys.stderr)
+    print(f"wrote {len(reports)} student notebook{'s' * (len(reports) != 1)} to {args.out}")
+    return 0
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -374,7 +408,8 @@ def _finite_or_null(value):
     return value
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "recipes": cmd_recipes}
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "recipes": cmd_recipes,
+            "student-edition": cmd_student_edition}
 
 
 def main(argv=None) -> int:
