@@ -104,8 +104,9 @@ class Minimax(Objective):
         return -F.softplus(fake_logits).mean()
 
 
-class NonSaturating(Objective):
-    """The non-saturating GAN (Goodfellow et al. 2014, section 3): D as in the minimax game,
+class NonSaturating(Minimax):
+    """The non-saturating GAN (Goodfellow et al. 2014, section 3): D as in the minimax game
+    (its ``d_loss`` is inherited from :class:`Minimax`), only G's loss changes,
 
         D loss: -E[log D(x)] - E[log(1 - D(G(z)))] = E[softplus(-l_real)] + E[softplus(l_fake)]
         G loss: -E[log D(G(z))]                    = E[softplus(-l_fake)]
@@ -115,11 +116,6 @@ class NonSaturating(Objective):
     """
 
     name = "nonsaturating"
-
-    def d_loss(self, real_logits, fake_logits):
-        _check_logits("real_logits", real_logits)
-        _check_logits("fake_logits", fake_logits)
-        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
     def g_loss(self, fake_logits):
         _check_logits("fake_logits", fake_logits)
