@@ -69,3 +69,23 @@ def check_seed(name: str, value) -> int | None:
     if value is None:
         return None
     return check_int(name, value, minimum=0)
+
+
+def check_array(name: str, value, *, ndim) -> "np.ndarray":
+    """``value`` (array-like or tensor) as a float64 NumPy array whose ndim is ``ndim``
+    (an int or a tuple of allowed ints), or raise naming the parameter."""
+    import numpy as np
+
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (str, bytes, dict, set)) or value is None:
+        raise TypeError(f"{name} must be a NumPy array of numbers (or a tensor), got {_describe(value)}")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a NumPy array of numbers (or a tensor), got {_describe(value)}") from None
+    if array.ndim not in allowed:
+        raise ValueError(f"{name} must have {' or '.join(str(d) for d in allowed)} dimension(s), "
+                         f"got shape {tuple(array.shape)}")
+    return array

@@ -40,7 +40,7 @@ from typing import Callable, Dict, Tuple
 import numpy as np
 import torch
 
-from ._checks import check_float, check_int, check_seed
+from ._checks import check_array, check_float, check_int, check_seed
 
 __all__ = [
     "Distribution",
@@ -101,19 +101,7 @@ def resolve_generator(seed=None, generator=None) -> torch.Generator | None:
 
 def _float_array(name: str, value, *, ndim: Tuple[int, ...]) -> np.ndarray:
     """``value`` (array-like or tensor) as a finite float64 array with ndim in ``ndim``."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, (str, bytes, dict, set)) or value is None:
-        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of numbers, got {value!r:.80}") from None
-    if array.ndim not in ndim:
-        raise ValueError(
-            f"{name} must have {' or '.join(str(d) for d in ndim)} dimension(s), "
-            f"got shape {tuple(array.shape)}"
-        )
+    array = check_array(name, value, ndim=ndim)
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(array.shape)}")
     if not np.all(np.isfinite(array)):

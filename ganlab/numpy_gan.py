@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._checks import _describe, check_choice, check_float, check_int, check_seed
+from ._checks import _describe, check_array, check_choice, check_float, check_int, check_seed
 
 __all__ = [
     "Linear", "ReLU", "LeakyReLU", "Tanh", "MLP", "mlp", "ACTIVATIONS",
@@ -47,15 +47,7 @@ __all__ = [
 
 def _array(name: str, value, ndim: int = 2) -> np.ndarray:
     """``value`` as a float64 array with ``ndim`` dimensions, or raise naming ``name``."""
-    if isinstance(value, (str, bytes, dict, set)) or value is None:
-        raise TypeError(f"{name} must be a NumPy array of numbers, got {_describe(value)}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a NumPy array of numbers, got {_describe(value)}") from None
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
-    return array
+    return check_array(name, value, ndim=ndim)
 
 
 # ---------------------------------------------------------------------------
