@@ -34,7 +34,7 @@ from ganlab import _checks
 from ganlab.data import DISTRIBUTIONS, Empirical, get_distribution
 from ganlab.train import HISTORY_KEYS, RunRecord, Trainer, TrainingDiverged
 from ganlab.viz import style
-from ganlab.viz.playground import (OWN_POINTS, FigureView, _Live, _note_figure, _num, _preset_options,
+from ganlab.viz.playground import (OWN_POINTS, FigureView, _button, _Live, _note_figure, _num, _preset_options,
                                    _view_record, d_accuracy, take_snapshot)
 
 __all__ = ["Compare", "COMPARE_CURVES"]
@@ -329,9 +329,7 @@ class Compare(_Live):
         from ganlab.viz.twod import LAYERS
 
         def button(text, action, style_=""):
-            b = widgets.Button(description=text, button_style=style_, layout=widgets.Layout(width="auto"))
-            b.on_click(lambda _b: self._guarded(action))
-            return b
+            return _button(text, lambda: self._guarded(action), style_)
 
         self.play_button = button("▶ Play", lambda: self.play(), "success")
         self.pause_button = button("❚❚ Pause", self.pause)

@@ -664,6 +664,13 @@ class _Live:
 # --------------------------------------------------------------------------- #
 # The playground
 # --------------------------------------------------------------------------- #
+
+def _button(text: str, on_click, style_: str = "", width: str = "auto") -> widgets.Button:
+    """A button that calls ``on_click()`` (no arguments) when pressed."""
+    b = widgets.Button(description=text, button_style=style_, layout=widgets.Layout(width=width))
+    b.on_click(lambda _b: on_click())
+    return b
+
 class Playground(_Live):
     """A live GAN on 2-D data (or a 1-D preset), GAN Lab style, as a widget.
 
@@ -1275,9 +1282,7 @@ class Playground(_Live):
         from ganlab.viz.twod import LAYERS
 
         def button(text, action, style_="", width="auto"):
-            b = widgets.Button(description=text, button_style=style_, layout=widgets.Layout(width=width))
-            b.on_click(lambda _b: self._guarded(action))
-            return b
+            return _button(text, lambda: self._guarded(action), style_, width)
 
         self.play_button = button("▶ Play", lambda: self.play(), "success")
         self.pause_button = button("❚❚ Pause", self.pause)
