@@ -28,19 +28,31 @@ pixel values, row by row, then the label.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import os
+import tempfile
+import urllib.request
 from importlib import resources
 
 import numpy as np
 import torch
 
 from ._checks import _describe, check_choice
+from .data import Distribution
 
 __all__ = [
     "DIGITS_SIZES",
     "SPLITS",
     "load_digits",
     "digits_split_indices",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "mnist_cache_dir",
+    "download_mnist",
+    "read_idx",
+    "load_mnist",
+    "ImageData",
 ]
 
 DIGITS_SIZES = (8, 28)
@@ -113,3 +125,222 @@ def load_digits(size=8, split="all") -> tuple[np.ndarray, np.ndarray]:
     if int(size) != 8:
         x = _resize(x, int(size))
     return np.ascontiguousarray(x, dtype=np.float32), labels[rows].astype(np.int64)
+
+
+# --------------------------------------------------------------------------- #
+# MNIST (LeCun, Cortes & Burges 1998): download once, verify, read IDX
+# --------------------------------------------------------------------------- #
+# name -> (SHA-256, size in bytes) of the four gzipped IDX files, as published
+# with torchvision's MNIST datasets and checked by many projects since.
+MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
+    "train-labels-idx1-ubyte.gz": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
+    "t10k-images-idx3-ubyte.gz": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
+    "t10k-labels-idx1-ubyte.gz": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
+}
+# Tried in order.  The original page (LeCun's) often refuses downloads now,
+# so the mirrors that torchvision and TensorFlow use come first.
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+_MNIST_SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+                 "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+# IDX type codes (the third byte of the magic number) -> big-endian dtype.
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def mnist_cache_dir(root=None) -> str:
+    """Where MNIST is kept: ``root`` if given, else $GANLAB_DATA/mnist, else
+    ~/.cache/ganlab/mnist."""
+    if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a folder path (str or os.PathLike) or None, got {_describe(root)}")
+        return os.fspath(root)
+    base = os.environ.get("GANLAB_DATA") or os.path.join(os.path.expanduser("~"), ".cache", "ganlab")
+    return os.path.join(base, "mnist")
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fetch(url: str, dest: str, sha256: str, timeout: float) -> None:
+    """Download ``url`` to ``dest`` atomically: into a temporary file in the
+    same folder, hashed while it streams, renamed onto ``dest`` only when the
+    SHA-256 matches.  An interrupted or corrupted download leaves no file."""
+    folder = os.path.dirname(dest) or "."
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(dest) + ".", suffix=".part", dir=folder)
+    try:
+        h = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != sha256:
+            raise ValueError(f"SHA-256 mismatch for {url}: got {h.hexdigest()}, expected {sha256}")
+        os.replace(tmp, dest)  # atomic on POSIX and Windows
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def download_mnist(root=None, *, mirrors=None, timeout=60.0) -> dict:
+    """Make sure the four MNIST files are in the cache; return {name: path}.
+
+    A cached file is used when its SHA-256 is right; a missing or wrong one is
+    downloaded from the first mirror that serves the right bytes.  Raises
+    ``OSError`` naming every mirror tried when none does.
+    """
+    folder = mnist_cache_dir(root)
+    mirrors = MNIST_MIRRORS if mirrors is None else tuple(mirrors)
+    if not mirrors or not all(isinstance(m, str) for m in mirrors):
+        raise TypeError(f"mirrors must be a non-empty list of URL prefixes, got {_describe(mirrors)}")
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for name, (sha256, _size) in MNIST_FILES.items():
+        path = os.path.join(folder, name)
+        if not (os.path.isfile(path) and _sha256(path) == sha256):
+            errors = []
+            for mirror in mirrors:
+                try:
+                    _fetch(mirror.rstrip("/") + "/" + name, path, sha256, timeout)
+                    break
+                except (OSError, ValueError) as err:  # URLError is an OSError
+                    errors.append(f"{mirror}: {err}")
+            else:
+                raise OSError(f"could not download {name} into {folder}; tried:\n  " + "\n  ".join(errors))
+        paths[name] = path
+    return paths
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzipped or not, into a NumPy array.
+
+    Format: two zero bytes, a type code (0x08 = unsigned byte, ...), the
+    number of dimensions d, then d big-endian uint32 sizes, then the values
+    in row-major order.  A file that is not IDX, is truncated or has extra
+    bytes raises ``ValueError`` naming the file and what is wrong.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike), got {_describe(path)}")
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":  # gzip magic
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as err:  # BadGzipFile is an OSError
+            raise ValueError(f"{path!r} is a damaged gzip file ({err}); delete it and download it again") from None
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path!r} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path!r} is truncated: its header needs {header} bytes, the file has {len(raw)}")
+    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise ValueError(f"{path!r} is {what}: shape {shape} of {dtype.name} needs {expected} bytes, "
+                         f"the file has {len(raw)}")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def load_mnist(split="train", *, root=None, download=True) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST: ``(x, y)`` with ``x`` (n, 1, 28, 28) float32 in [-1, 1], ``y`` int64.
+
+    Args:
+        split: "train" (60 000 images), "test" (10 000) or "all" (both).
+        root: the cache folder (default :func:`mnist_cache_dir`).
+        download: fetch missing files (needs internet: fine on Colab); with
+            False a missing file raises FileNotFoundError.
+
+    Pixel values v in 0..255 become ``x = v / 127.5 - 1``.
+    """
+    split = check_choice("split", split, SPLITS)
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {_describe(download)}")
+    folder = mnist_cache_dir(root)
+    if download:
+        download_mnist(folder)
+    parts = ("train", "test") if split == "all" else (split,)
+    xs, ys = [], []
+    for part in parts:
+        images_name, labels_name = _MNIST_SPLITS[part]
+        images_path, labels_path = (os.path.join(folder, n) for n in (images_name, labels_name))
+        for p in (images_path, labels_path):
+            if not os.path.isfile(p):
+                raise FileNotFoundError(f"{p!r} is missing: call load_mnist(download=True) (needs internet) "
+                                        f"or put the MNIST files in {folder!r}")
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if images.ndim != 3 or images.dtype != np.uint8 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(f"{images_path!r} and {labels_path!r} do not hold MNIST: images {images.shape} "
+                             f"{images.dtype}, labels {labels.shape} {labels.dtype}")
+        if labels.size and int(labels.max()) > 9:
+            raise ValueError(f"{labels_path!r} holds labels above 9 ({int(labels.max())}): not MNIST labels")
+        xs.append(images.astype(np.float32)[:, None] / 127.5 - 1.0)
+        ys.append(labels.astype(np.int64))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+# --------------------------------------------------------------------------- #
+# Images as p_data for the Trainer
+# --------------------------------------------------------------------------- #
+class ImageData(Distribution):
+    """A set of images as the data distribution p_data of a GAN.
+
+    ``sample(n)`` draws n images uniformly at random, with replacement (the
+    empirical distribution of the set), as a float32 CPU tensor of shape
+    (n, C, H, W): what :class:`~ganlab.train.Trainer` feeds D as ``x_real``.
+
+    Args:
+        images: (n, C, H, W) array or tensor (e.g. ``load_digits(28)[0]``),
+            finite, usually in [-1, 1] to match a tanh generator.
+        labels: optional (n,) labels, kept for evaluation (never trained on).
+        name: a name for the run record.
+
+    ``shape`` is (C, H, W) and ``dim`` = C * H * W.  There is no density and
+    no plotting box (``bounds`` is None): the Trainer then records images
+    but no D heatmap.
+    """
+
+    has_density = False
+
+    def __init__(self, images, labels=None, *, name: str = "images"):
+        if isinstance(images, torch.Tensor):
+            images = images.detach().cpu().numpy()
+        if not isinstance(images, np.ndarray) or images.dtype.kind not in "biuf":
+            raise TypeError(f"images must be a NumPy array or tensor of numbers, got {_describe(images)}")
+        if images.ndim != 4 or images.shape[0] < 2 or min(images.shape) < 1:
+            raise ValueError(f"images must have shape (n, C, H, W) with n >= 2, got {tuple(images.shape)}")
+        if not np.isfinite(images).all():
+            raise ValueError("images must contain only finite values (no nan or inf)")
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (images.shape[0],) or labels.dtype.kind not in "iu":
+                raise ValueError(f"labels must be None or {images.shape[0]} integers, one per image, got "
+                                 f"shape {labels.shape} of {labels.dtype}")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {_describe(name)}")
+        self.images = torch.tensor(images, dtype=torch.float32)  # a copy, ours
+        self.labels = None if labels is None else labels.astype(np.int64)
+        self.shape = tuple(int(s) for s in images.shape[1:])
+        self.dim = int(np.prod(self.shape))
+        self.name = name
+        self._bounds = None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def _sample(self, n, g):
+        return self.images[torch.randint(len(self.images), (n,), generator=g)]
+
+    def __repr__(self) -> str:
+        return f"<ImageData {self.name!r}: {len(self)} images of shape {self.shape}>"

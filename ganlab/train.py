@@ -1077,13 +1077,15 @@ class Trainer:
 
     def _check_shapes(self) -> None:
         """Fail early, with shapes, if G, D and the data do not fit together."""
-        d = self.data.dim
+        # Points have shape (d,); image data say theirs, e.g. shape = (1, 28, 28).
+        shape = tuple(getattr(self.data, "shape", None) or (self.data.dim,))
+        d = ", ".join(map(str, shape))
         with torch.no_grad(), _eval_mode(self.G, self.D):
             try:
                 x = self.G(self._z_fixed[:4])
             except Exception as exc:
                 raise ValueError(f"G failed on noise of shape (4, {self.z_dim}) (z_dim={self.z_dim}): {exc}") from exc
-            if tuple(x.shape) != (4, d):
+            if tuple(x.shape) != (4, *shape):
                 raise ValueError(f"G maps z of shape (4, {self.z_dim}) to {tuple(x.shape)}; the data needs (4, {d})")
             try:
                 logits = self.D(x)
