@@ -213,22 +213,46 @@ class MLPDiscriminator(nn.Sequential):
     ``(n, *shape)`` with ``prod(shape) == in_dim`` (e.g. images) are flattened first.
     ``spectral_norm=True`` makes each layer 1-Lipschitz (so D is, with 1-Lipschitz
     activations): the constraint of SN-GAN, and a critic for the Wasserstein objective.
+
+    ``pack=m`` (PacGAN, Lin et al. 2018): D judges ``m`` samples at once,
+    ``D_logit(x_1, ..., x_m)`` on their concatenation (``m * in_dim`` inputs), all real
+    or all fake. A collapsed G gives itself away: m fakes that are all alike are an
+    unlikely pack of real samples. In training mode rows ``m*j ... m*j + m - 1`` of the
+    batch form pack j (so n must be a multiple of m, and a stacked ``[x_real; x_fake]``
+    never mixes the two when the batch size is), and each pack's logit is returned for
+    each of its m rows: the shape stays ``(n, 1)`` and a mean over rows is the mean over
+    packs. In eval mode (figures: D on a grid) D judges a pack of m copies of each x.
+    Note: a gradient penalty on such a D sees each pack's logit m times, so R1 with
+    ``pack=m`` is m times the R1 of the packed D.
     """
 
-    def __init__(self, in_dim=2, depth=3, width=128, activation="relu", spectral_norm=False):
+    def __init__(self, in_dim=2, depth=3, width=128, activation="relu", spectral_norm=False, pack=1):
         in_dim = check_int("in_dim", in_dim, minimum=1)
         depth = check_int("depth", depth, minimum=0)
         width = check_int("width", width, minimum=1)
         activation = check_choice("activation", activation, ACTIVATIONS)
         spectral_norm = _check_bool("spectral_norm", spectral_norm)
-        super().__init__(*_mlp_layers(in_dim, 1, depth, width, activation, spectral_norm))
-        self.in_dim = in_dim
+        pack = check_int("pack", pack, minimum=1)
+        super().__init__(*_mlp_layers(in_dim * pack, 1, depth, width, activation, spectral_norm))
+        self.in_dim, self.pack = in_dim, pack
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if isinstance(x, torch.Tensor) and x.dim() > 2:
             x = x.flatten(1)
         _check_batch("x", x, (self.in_dim,))
-        return super().forward(x)
+        m = self.pack
+        if m == 1:
+            return super().forward(x)
+        if not self.training:  # a pack of m copies of each point
+            return super().forward(x.repeat(1, m))
+        if len(x) % m:
+            raise ValueError(f"a packed D (pack={m}) in training mode needs a batch that is a multiple of {m}, "
+                             f"got {len(x)} rows: choose batch_size as a multiple of pack")
+        packs = x.reshape(len(x) // m, m * self.in_dim)  # row j = (x_{mj}, ..., x_{mj+m-1})
+        return super().forward(packs).repeat_interleave(m, dim=0)
+
+    def extra_repr(self) -> str:
+        return f"pack={self.pack}" if self.pack > 1 else ""
 
 
 # ---------------------------------------------------------------------------

@@ -146,6 +146,34 @@ def test_spectral_norm_bounds_largest_singular_value(make):
     assert ratio.max().item() <= 1.03
 
 
+def test_packed_discriminator_judges_m_samples_together():
+    """PacGAN: in training, pack j is rows m*j .. m*j+m-1, and each row gets its pack's logit."""
+    torch.manual_seed(0)
+    D = MLPDiscriminator(in_dim=2, depth=1, width=16, pack=4).train()
+    assert D[0].in_features == 8
+    x = torch.randn(12, 2)
+    logits = D(x)
+    assert logits.shape == (12, 1)
+    plain = nn.Sequential(*list(D))  # the same layers without the packing
+    by_pack = plain(x.reshape(3, 8))
+    assert torch.equal(logits, by_pack.repeat_interleave(4, dim=0))
+    # a change in one sample moves the logit of its whole pack, and only that pack
+    y = x.clone()
+    y[5] += 1.0
+    changed = (D(y) != logits).reshape(3, 4).all(dim=1)
+    assert changed.tolist() == [False, True, False]
+    # eval mode (figures): each point judged as a pack of 4 copies of itself
+    D.eval()
+    assert torch.equal(D(x[:3]), plain(x[:3].repeat(1, 4)))
+
+
+def test_packed_discriminator_needs_a_multiple_of_the_pack_in_training():
+    D = MLPDiscriminator(pack=4).train()
+    with pytest.raises(ValueError, match="multiple of 4"):
+        D(torch.zeros(6, 2))
+    assert D.eval()(torch.zeros(6, 2)).shape == (6, 1)
+
+
 def test_without_spectral_norm_weights_are_plain():
     D = MLPDiscriminator(spectral_norm=False)
     assert not any(hasattr(m, "parametrizations") for m in D.modules())
@@ -295,6 +323,8 @@ BAD_INPUTS = [
     (lambda: MLPDiscriminator(in_dim=2.5), TypeError, "in_dim"),
     (lambda: MLPDiscriminator(activation="ReLU"), ValueError, "activation"),
     (lambda: MLPDiscriminator(width=True), TypeError, "width"),
+    (lambda: MLPDiscriminator(pack=0), ValueError, "pack"),
+    (lambda: MLPDiscriminator(pack=2.0), TypeError, "pack"),
     (lambda: MLPGenerator(z_dim=3)(torch.zeros(4, 2)), ValueError, "z"),
     (lambda: MLPGenerator(z_dim=2)(torch.zeros(4, 2, dtype=torch.long)), TypeError, "z"),
     (lambda: MLPDiscriminator(in_dim=2)([[0.0, 1.0]]), TypeError, "x"),
