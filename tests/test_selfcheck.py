@@ -10,6 +10,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganlab.selfcheck import (
+    check_faster_players,
+    check_logistic_feedback,
+    check_police_step,
+    check_turns,
     check_logit_gradients,
     check_optimal_value,
     check_parameter_count,
@@ -91,3 +95,177 @@ def test_optimal_value(capsys):
     assert "impossible" in capsys.readouterr().out
     with pytest.raises(TypeError):
         check_optimal_value("x")
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 1
+# --------------------------------------------------------------------------- #
+def _police_step_autograd(w, b, x_real, x_fake, lr, gamma):
+    """The reference, by autograd: one SGD step on L_D + (gamma / 2) w^2."""
+    wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    xr, xf = torch.as_tensor(x_real), torch.as_tensor(x_fake)
+    loss = (F.softplus(-(wt * xr + bt)).mean() + F.softplus(wt * xf + bt).mean()
+            + gamma / 2 * wt ** 2)
+    gw, gb = torch.autograd.grad(loss, (wt, bt))
+    return w - lr * gw.item(), b - lr * gb.item()
+
+
+def _police_step_numpy(w, b, x_real, x_fake, lr, gamma, *, sign=1, sums=False, penalty=1.0, times_x=True):
+    import numpy as np
+
+    sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    red = np.sum if sums else np.mean
+    xr, xf = (x_real, x_fake) if times_x else (1, 1)
+    gw = -red((1 - sig(w * x_real + b)) * xr) + red(sig(w * x_fake + b) * xf) + penalty * gamma * w
+    gb = -red(1 - sig(w * x_real + b)) + red(sig(w * x_fake + b))
+    return w - sign * lr * gw, b - sign * lr * gb
+
+
+def test_police_step(capsys):
+    assert check_police_step(_police_step_autograd) is True
+    assert "right" in capsys.readouterr().out
+    assert check_police_step(_police_step_numpy) is True
+    cases = [
+        (dict(sign=-1), "uphill"),
+        (dict(penalty=0.0), "penalty"),
+        (dict(penalty=0.5), "gamma w, not (gamma / 2) w"),
+        (dict(sums=True), "summed"),
+        (dict(times_x=False), "factor x"),
+    ]
+    for flags, hint in cases:
+        step = lambda *args, flags=flags: _police_step_numpy(*args, **flags)  # noqa: E731
+        assert check_police_step(step) is False, flags
+        assert hint in capsys.readouterr().out, flags
+    swapped = lambda w, b, xr, xf, lr, g: _police_step_numpy(w, b, xf, xr, lr, g)  # noqa: E731
+    assert check_police_step(swapped) is False
+    assert "swapped" in capsys.readouterr().out
+    assert check_police_step(lambda *args: (0.0, 0.0)) is False
+    assert "Hint" in capsys.readouterr().out
+    def stub(*args):
+        raise NotImplementedError()
+    assert check_police_step(stub) is False
+    assert "NotImplementedError" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="police_step"):
+        check_police_step("w - lr * g")
+
+
+def _play(lr_g, lr_d, rounds=1000, **changes):
+    """Chapter 1's play(): the affine counterfeiter against the logistic police."""
+    from ganlab.data import Gaussian1D
+    from ganlab.models import AffineGenerator, LogisticDiscriminator
+    from ganlab.train import Trainer
+
+    settings = dict(objective="nonsaturating", opt_g="sgd", opt_d="sgd", lr_g=lr_g, lr_d=lr_d,
+                    penalty="r1", gamma=1.0, batch_size=256, snapshot_every=0, metrics_every=0, seed=0)
+    trainer = Trainer(AffineGenerator(mu=0.0, sigma=1.0), LogisticDiscriminator(),
+                      Gaussian1D(4.0, 0.5), **(settings | changes))
+    trainer.fit(rounds, progress=False)
+    return trainer
+
+
+def _lr_max(curvature=0.25, gamma=1.0):
+    import numpy as np
+
+    second_moment = 4.0 ** 2 + 0.5 ** 2   # E[x^2] under N(4, 0.5^2)
+    H = 2 * curvature * np.array([[second_moment, 4.0], [4.0, 1.0]]) + np.diag([gamma, 0.0])
+    return 2 / np.linalg.eigvalsh(H).max()
+
+
+@pytest.fixture(scope="module")
+def faster_players():
+    return _play(0.3, 0.03), _play(0.03, 0.3)
+
+
+def test_faster_players(faster_players, capsys):
+    fast_g, fast_d = faster_players
+    closer = "counterfeiter" if abs(fast_g.G.mu.item() - 4) < abs(fast_d.G.mu.item() - 4) else "police"
+    assert check_faster_players(fast_g, fast_d, closer, _lr_max()) is True
+    out = capsys.readouterr().out
+    assert out.count("✔") == 4 and "✘" not in out, out
+    other = "police" if closer == "counterfeiter" else "counterfeiter"
+    assert check_faster_players(fast_g, fast_d, other, _lr_max()) is False
+    assert "look again" in capsys.readouterr().out
+    assert check_faster_players(fast_d, fast_g, closer, _lr_max()) is False
+    assert "swapped" in capsys.readouterr().out
+    for wrong, hint in ((_lr_max(gamma=0.0), "penalty"), (_lr_max(curvature=1.0), "1/4"),
+                        (_lr_max() / 2, "2 / lambda_max"), (0.05, "Hint")):
+        assert check_faster_players(fast_g, fast_d, closer, wrong) is False
+        assert hint in capsys.readouterr().out
+
+
+def test_faster_players_names_the_wrong_settings(faster_players, capsys):
+    fast_g, _ = faster_players
+    short, no_penalty = _play(0.03, 0.3, rounds=10), _play(0.03, 0.3, rounds=1000 // 100, penalty=None,
+                                                          gamma=None)
+    assert check_faster_players(fast_g, short, "police", _lr_max()) is False
+    assert "played 10 rounds" in capsys.readouterr().out
+    assert check_faster_players(fast_g, no_penalty, "police", _lr_max()) is False
+    assert "penalty=None" in capsys.readouterr().out
+    default_rates = _play(0.1, 0.1, rounds=10)
+    assert check_faster_players(fast_g, default_rates, "police", _lr_max()) is False
+    assert "lr_g = 0.1, lr_d = 0.1" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="fast_police"):
+        check_faster_players(fast_g, 3.3, "police", 0.2)
+    with pytest.raises(ValueError, match="closer"):
+        check_faster_players(fast_g, fast_g, "both", 0.2)
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 4 and chapter 9
+# --------------------------------------------------------------------------- #
+def _final_distances(steps=None, squared=False):
+    from ganlab.theory import DiracGAN
+
+    final = {}
+    for lr in (0.01, 0.1, 0.5):
+        for mode in ("simultaneous", "alternating"):
+            theta, psi = DiracGAN().simulate(steps or round(20 / lr), lr, mode=mode)[-1]
+            final[lr, mode] = math.hypot(theta, psi) ** (2 if squared else 1)
+    return final
+
+
+def test_turns(capsys):
+    right = _final_distances()
+    assert check_turns(right) is True
+    assert "right" in capsys.readouterr().out
+    assert check_turns(_final_distances(steps=1000)) is False
+    assert "round(20 / lr)" in capsys.readouterr().out
+    assert check_turns(_final_distances(squared=True)) is False
+    assert "square root" in capsys.readouterr().out
+    swapped = {(lr, m): right[lr, "alternating" if m == "simultaneous" else "simultaneous"] for lr, m in right}
+    assert check_turns(swapped) is False
+    assert "swapped" in capsys.readouterr().out
+    assert check_turns({(0.1, "alternating"): 1.0}) is False
+    assert "missing" in capsys.readouterr().out
+    assert check_turns(right | {(0.5, "alternating"): 1.0}) is False
+    assert "(0.5, 'alternating')" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="final"):
+        check_turns([1.0, 2.0])
+
+
+def test_logistic_feedback(capsys):
+    import numpy as np
+    import ganlab.numpy_gan as ng
+
+    def by_backprop(x_fake, w, b):  # the reference: numpy_gan's own backward pass
+        D1 = ng.mlp([1, 1], seed=0)
+        D1.layers[0].W[...], D1.layers[0].b[...] = w, b
+        return D1.backward(ng.g_loss(D1.forward(x_fake))[1])
+
+    assert check_logistic_feedback(by_backprop) is True
+    assert "right" in capsys.readouterr().out
+    sig = ng.sigmoid
+    wrong = [
+        (lambda x, w, b: w * sig(-(w * x + b)) / len(x), "wrong sign"),
+        (lambda x, w, b: -w * sig(-(w * x + b)), "1/m"),
+        (lambda x, w, b: -w * sig(w * x + b) / len(x), "1 - D(x)"),
+        (lambda x, w, b: -sig(-(w * x + b)) / len(x), "dl/dx = w"),
+        (lambda x, w, b: np.zeros(len(x)), "Hint"),
+        (lambda x, w, b: np.zeros(2), "one gradient per fake"),
+    ]
+    for feedback, hint in wrong:
+        assert check_logistic_feedback(feedback) is False, hint
+        assert hint in capsys.readouterr().out
+    with pytest.raises(TypeError, match="feedback"):
+        check_logistic_feedback(np.zeros(3))
