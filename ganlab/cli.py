@@ -13,8 +13,8 @@ KEY=VALUE`` (arguments of the distribution, e.g. ``n_modes=6``), ``--recipe``
 ``--set lr_d=4e-4 --set penalty=r1``; values are read as JSON, else as text),
 ``--device``, ``--threads N`` (CPU threads, default 1: the course's small nets run
 as fast on one thread, and two threads on a busy 2-core machine run several times
-slower), ``--no-progress``, ``--resume`` (continue RUN for --steps more
-steps) and ``--force`` (overwrite RUN).
+slower), ``--steps N`` (default: the recipe's ``steps``), ``--no-progress``,
+``--resume`` (continue RUN for --steps more steps) and ``--force`` (overwrite RUN).
 
 A RUN is a directory:
 
@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-arg", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                        help="an argument of the distribution (repeatable), e.g. n_modes=6")
     train.add_argument("--recipe", choices=sorted(RECIPES), help="training recipe (default: textbook)")
-    train.add_argument("--steps", type=_positive_int, default=2000, help="iterations to train (default 2000)")
+    train.add_argument("--steps", type=_positive_int,
+                       help="iterations to train (default: the recipe's steps, see `recipes`; 2000 for textbook)")
     train.add_argument("--seed", type=_seed, help="seed of the nets and of every random stream (default 0)")
     train.add_argument("--set", action="append", type=_key_value, default=[], metavar="FIELD=VALUE",
                        help="override a TrainConfig field (repeatable), e.g. lr_d=4e-4")
@@ -265,6 +266,7 @@ def cmd_train(args) -> int:
         trainer = Trainer.load_checkpoint(os.path.join(run, CHECKPOINT), G, D, data, device=args.device,
                                           record=record)
         info["command"] = info.get("command", []) + [["python", "-m", "ganlab", *args.argv]]
+        steps = args.steps or _recipe_steps(info.get("recipe"))
     else:
         if args.data is None:
             raise UsageError("train needs --data NAME (e.g. --data ring) or a .csv/.npy file of points")
@@ -272,6 +274,7 @@ def cmd_train(args) -> int:
             raise UsageError(f"RUN {run!r} exists and is not empty; use --resume to continue it or --force to "
                              "overwrite it")
         recipe = get_recipe(args.recipe or "textbook")
+        steps = args.steps or recipe.steps
         seed = 0 if args.seed is None else args.seed
         data_spec = _data_spec(args.data, dict(args.data_arg))
         data = _make_data(data_spec)
@@ -299,7 +302,7 @@ def cmd_train(args) -> int:
 
     start, status = time.perf_counter(), "finished"
     try:
-        trainer.fit(args.steps, progress=not args.no_progress)
+        trainer.fit(steps, progress=not args.no_progress)
     except TrainingDiverged as err:
         _save_run(run, trainer, info, "diverged")
         print(f"ganlab: {err}\nsaved the last good state (step {trainer.steps_done}) in {run}", file=sys.stderr)
@@ -311,11 +314,18 @@ def cmd_train(args) -> int:
     seconds = time.perf_counter() - start
     _save_run(run, trainer, info, status)
     summary = {"run": run, "steps_done": trainer.steps_done, "seconds": round(seconds, 2),
-               "steps_per_second": round(args.steps / max(seconds, 1e-9), 1)}
+               "steps_per_second": round(steps / max(seconds, 1e-9), 1)}
     if trainer.record.metrics:
         summary["last_metrics"] = trainer.record.metrics[-1]
     print(json.dumps(_finite_or_null(summary)))
     return 0
+
+
+def _recipe_steps(name) -> int:
+    """The default iterations of the recipe a run was made with (2000 if unknown)."""
+    from .recipes import RECIPES
+
+    return RECIPES[name].steps if name in RECIPES else 2000
 
 
 def cmd_sample(args) -> int:

@@ -26,6 +26,21 @@ Recipes (``RECIPES``):
 * ``ttur``: ``textbook`` with a two time-scale update rule (Heusel et al.
   2017): D learns 4x faster than G (lr_d = 4e-4, lr_g = 1e-4), the setting
   SAGAN (Zhang et al. 2019) made common.
+* ``wgan_clip``: the original WGAN (Arjovsky, Chintala & Bottou 2017,
+  Algorithm 1): Wasserstein critic, weights clipped to [-0.01, 0.01] after each
+  critic step, 5 critic steps per G step, RMSprop lr 5e-5.
+* ``sngan``: ``textbook`` with spectral normalisation of every layer of D
+  (Miyato et al. 2018): each weight matrix divided by its largest singular
+  value, so D is 1-Lipschitz.
+* ``ema``: ``textbook`` plus an exponential moving average of G's weights
+  (decay 0.999) used for sampling (Yazici et al. 2019; Karras et al. 2018).
+* ``instance_noise``: ``textbook`` with Gaussian noise (sigma 0.1) added to
+  every sample D sees, real and fake (Sonderby et al. 2017; Arjovsky & Bottou 2017).
+* ``pacgan4``: ``textbook`` with a packed D that judges 4 samples at once
+  (Lin et al. 2018, PacGAN4).
+* ``recommended``: what this course recommends for the 2-D benchmarks, and
+  benchmarks (``benchmarks/bench_modes.py``): R1 (gamma 0.1), an EMA of G
+  (0.999), Adam lr 1e-3 for both players, 20 000 iterations.
 * ``affine1d``: chapter 1's 1-D game: an affine counterfeiter
   x = mu + sigma * z against logistic police D(x) = sigmoid(w x + b), plain
   SGD with lr 0.05 for both, batch 256 (a small, transparent starting point).
@@ -61,6 +76,8 @@ class Recipe:
             MLPGenerator, ``in_dim`` of an MLPDiscriminator) is filled in by
             :meth:`build`.
         sources: where the numbers come from.
+        steps: the iterations a run of this recipe trains for by default (the
+            CLI's ``train --steps`` default; the benchmarks use it).
     """
 
     name: str
@@ -69,6 +86,7 @@ class Recipe:
     generator: dict
     discriminator: dict
     sources: str = ""
+    steps: int = 2000
 
     def build(self, data, seed: int | None = 0):
         """G and D for ``data``, their initial weights drawn from ``seed``
@@ -103,10 +121,12 @@ class Recipe:
     def describe(self) -> str:
         """A few lines for humans (the CLI's ``recipes`` command prints them)."""
         c = self.config
-        keys = ["objective", "penalty", "gamma", "opt_g", "opt_d", "lr_g", "lr_d", "betas", "batch_size", "d_steps"]
-        settings = ", ".join(f"{k}={getattr(c, k)!r}" for k in keys if getattr(c, k) is not None)
+        keys = ["objective", "penalty", "gamma", "opt_g", "opt_d", "lr_g", "lr_d", "betas", "batch_size", "d_steps",
+                "ema", "instance_noise"]
+        shown = [k for k in keys if getattr(c, k) not in (None, 0.0)] + (["clip"] if c.penalty == "clip" else [])
+        settings = ", ".join(f"{k}={getattr(c, k)!r}" for k in shown)
         return (
-            f"{self.name}: {self.summary}\n  settings: {settings}\n"
+            f"{self.name}: {self.summary}\n  settings: {settings}, steps={self.steps}\n"
             f"  G: {self.generator}\n  D: {self.discriminator}\n  sources: {self.sources}"
         )
 
@@ -187,6 +207,60 @@ RECIPES: dict[str, Recipe] = {
             generator=_MLP_3x128_G,
             discriminator=_MLP_3x128_D,
             sources="Heusel et al. 2017 (TTUR); Zhang et al. 2019 (SAGAN: lr_D 4e-4, lr_G 1e-4)",
+        ),
+        Recipe(
+            name="wgan_clip",
+            summary="Wasserstein critic with weight clipping (0.01), 5 critic steps, RMSprop 5e-5",
+            config=_TEXTBOOK.replace(objective="wasserstein", penalty="clip", clip=0.01, d_steps=5,
+                                     opt_g="rmsprop", opt_d="rmsprop", lr_g=5e-5, lr_d=5e-5),
+            generator=_MLP_3x128_G,
+            discriminator=_MLP_3x128_D,
+            sources="Arjovsky, Chintala & Bottou 2017, 'Wasserstein GAN', Algorithm 1 (c = 0.01, n_critic = 5, "
+            "RMSprop lr 5e-5)",
+        ),
+        Recipe(
+            name="sngan",
+            summary="textbook with spectral normalisation of every layer of D",
+            config=_TEXTBOOK,
+            generator=_MLP_3x128_G,
+            discriminator={**_MLP_3x128_D, "spectral_norm": True},
+            sources="Miyato, Kataoka, Koyama & Yoshida 2018, 'Spectral normalization for GANs'",
+        ),
+        Recipe(
+            name="ema",
+            summary="textbook + an exponential moving average of G's weights (decay 0.999) for sampling",
+            config=_TEXTBOOK.replace(ema=0.999),
+            generator=_MLP_3x128_G,
+            discriminator=_MLP_3x128_D,
+            sources="Yazici et al. 2019, 'The unusual effectiveness of averaging in GAN training'; "
+            "Karras et al. 2018 (progressive GAN: G's EMA)",
+        ),
+        Recipe(
+            name="instance_noise",
+            summary="textbook + Gaussian instance noise (sigma 0.1) on every sample D sees",
+            config=_TEXTBOOK.replace(instance_noise=0.1),
+            generator=_MLP_3x128_G,
+            discriminator=_MLP_3x128_D,
+            sources="Sonderby et al. 2017, 'Amortised MAP inference for image super-resolution' (instance noise); "
+            "Arjovsky & Bottou 2017",
+        ),
+        Recipe(
+            name="pacgan4",
+            summary="textbook with a packed D judging 4 samples at once (PacGAN4)",
+            config=_TEXTBOOK,
+            generator=_MLP_3x128_G,
+            discriminator={**_MLP_3x128_D, "pack": 4},
+            sources="Lin, Khetan, Fanti & Oh 2018, 'PacGAN: the power of two samples in GANs'",
+        ),
+        Recipe(
+            name="recommended",
+            summary="R1 (gamma 0.1) + EMA of G (0.999), Adam 1e-3 (0.5, 0.999), batch 256, 3x128 MLPs, 20k steps",
+            config=_TEXTBOOK.replace(penalty="r1", gamma=0.1, ema=0.999, lr_g=1e-3, lr_d=1e-3),
+            generator=_MLP_3x128_G,
+            discriminator=_MLP_3x128_D,
+            sources="this course's benchmark (benchmarks/bench_modes.py, benchmarks/RESULTS.md); R1: Mescheder et "
+            "al. 2018; EMA: Yazici et al. 2019",
+            steps=20000,
         ),
         Recipe(
             name="affine1d",
