@@ -1,4 +1,4 @@
-"""Self-checks for the exercises of chapters 1 to 4 and 9.
+"""Self-checks for the exercises of chapters 1 to 4, 9 and 10.
 
 Each function takes your answer, prints what is right or wrong with a hint (never
 the solution), and returns True when the answer is right, False otherwise. Call
@@ -17,6 +17,7 @@ Chapter 4 (the training loop): :func:`check_turns` (and, in :mod:`ganlab.loop`,
 ``check_d_loss`` and ``check_iteration``).
 Chapter 9 (a GAN from scratch): :func:`check_logistic_feedback` (and, in
 :mod:`ganlab.numpy_gan`, the checks of the backward passes and of Adam).
+Chapter 10 (applications): :func:`check_auroc`.
 Chapter 5's checks live in :mod:`ganlab.games`.
 """
 
@@ -41,6 +42,7 @@ __all__ = [
     "check_optimal_value",
     "check_turns",
     "check_logistic_feedback",
+    "check_auroc",
 ]
 
 _OK = "✔ "
@@ -506,3 +508,57 @@ def check_logistic_feedback(feedback) -> bool:
             return _say(False, hint)
     return _say(False, "not it. Hint: dL_G/dx_j = (dL_G/dl_j) (dl_j/dx_j), with dL_G/dl_j from "
                        "ganlab.numpy_gan.g_loss and dl/dx = w.")
+
+
+# ---------------------------------------------------------------------------
+# Chapter 10
+# ---------------------------------------------------------------------------
+
+def _pairs_auroc(normal, anomaly, tie=0.5, higher_is_anomaly=True, normalise=True) -> float:
+    """P(score(anomaly) > score(normal)) + tie * P(equal), by counting every pair; the
+    keywords make the usual mistakes."""
+    a, n = np.asarray(anomaly, float)[:, None], np.asarray(normal, float)[None, :]
+    wins = (a > n) if higher_is_anomaly else (a < n)
+    count = wins.sum() + tie * (a == n).sum()
+    return float(count / (a.size * n.size) if normalise else count)
+
+
+def check_auroc(my_auroc) -> bool:
+    """Does ``my_auroc(scores_normal, scores_anomaly)`` compute the AUROC of a score that
+    is higher on anomalies, P(anomaly > normal) + P(tie) / 2 over all pairs?
+
+    Exercise "AUROC by counting pairs" of chapter 10. The check tries scores with
+    ties, one-sided cases, and batches of different sizes.
+    """
+    if not callable(my_auroc):
+        raise TypeError(f"my_auroc must be a function my_auroc(scores_normal, scores_anomaly), "
+                        f"got {_describe(my_auroc)}")
+    cases = [
+        (np.array([0.1, 0.4, 0.35, 0.8]), np.array([0.9, 0.35, 0.7])),
+        (np.array([1.0, 2.0, 2.0, 3.0, 5.0]), np.array([2.0, 4.0])),
+        (np.array([0.0, 0.0]), np.array([0.0, 1.0, 1.0])),
+    ]
+    for normal, anomaly in cases:
+        try:
+            answer = my_auroc(normal.copy(), anomaly.copy())
+        except Exception as error:  # the student's code: report, do not crash
+            return _say(False, f"my_auroc raised {type(error).__name__}: {error}")
+        got = _number("my_auroc(...)", answer)
+        truth = _pairs_auroc(normal, anomaly)
+        if math.isclose(got, truth, abs_tol=1e-9):
+            continue
+        mistakes = [
+            (_pairs_auroc(normal, anomaly, higher_is_anomaly=False, tie=0.5),
+             "the score is the wrong way round: here a HIGHER score means 'more anomalous', so count "
+             "the pairs where the anomaly scores higher."),
+            (_pairs_auroc(normal, anomaly, tie=0.0), "ties count for nothing in your answer; a tie is half a win."),
+            (_pairs_auroc(normal, anomaly, tie=1.0), "ties count as a whole win in your answer; a tie is half a win."),
+            (_pairs_auroc(normal, anomaly, normalise=False),
+             "that is the number of pairs won; divide by the number of pairs, n_normal x n_anomaly."),
+        ]
+        hint = next((h for value, h in mistakes if math.isclose(got, value, abs_tol=1e-9)),
+                    "Hint: compare every anomaly score with every normal score (broadcasting: "
+                    "anomaly[:, None] > normal[None, :]).")
+        return _say(False, f"for normal = {normal.tolist()}, anomaly = {anomaly.tolist()} you give {got:.4g}, "
+                           f"not {truth:.4g}. {hint}")
+    return _say(True, f"right on all {len(cases)} cases, ties included.")

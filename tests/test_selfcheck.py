@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganlab.selfcheck import (
+    check_auroc,
     check_faster_players,
     check_logistic_feedback,
     check_police_step,
@@ -269,3 +270,28 @@ def test_logistic_feedback(capsys):
         assert hint in capsys.readouterr().out
     with pytest.raises(TypeError, match="feedback"):
         check_logistic_feedback(np.zeros(3))
+
+
+def test_auroc_check(capsys):
+    import numpy as np
+    from ganlab.applications import auroc
+
+    assert check_auroc(auroc) is True
+    assert "right" in capsys.readouterr().out
+
+    def pairs(normal, anomaly, tie=0.5, flip=False, scale=True):
+        a, n = np.asarray(anomaly)[:, None], np.asarray(normal)[None, :]
+        won = ((a < n) if flip else (a > n)).sum() + tie * (a == n).sum()
+        return won / (a.size * n.size) if scale else won
+
+    assert check_auroc(pairs) is True
+    for kwargs, hint in ((dict(flip=True), "wrong way round"), (dict(tie=0.0), "count for nothing"),
+                         (dict(tie=1.0), "whole win"), (dict(scale=False), "divide")):
+        assert check_auroc(lambda n, a, kwargs=kwargs: pairs(n, a, **kwargs)) is False
+        assert hint in capsys.readouterr().out
+    def stub(normal, anomaly):
+        raise NotImplementedError()
+    assert check_auroc(stub) is False
+    assert "NotImplementedError" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="my_auroc"):
+        check_auroc(0.5)
