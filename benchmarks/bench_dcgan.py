@@ -13,6 +13,8 @@ batch 64, Adam 2e-4 (0.5, 0.999), the non-saturating GAN.
 * "ganlab": the Trainer, recording what the course draws (per-step history, a
   snapshot of 64 fixed-z images every 100 steps, the divergence guard), in
   float32 with the default settings.
+* "ganlab_channels_last": the same with ``channels_last=True`` (NHWC images
+  and convolution weights).
 * on a GPU also "ganlab_fast": ``amp=True`` (bfloat16 autocast),
   ``channels_last=True``, cudnn autotuning; and "ganlab_compiled" (the same
   with ``compile="default"``) and "ganlab_graphs" (``compile="reduce-overhead"``:
@@ -153,6 +155,7 @@ def main(argv=None) -> None:
 
     builders = {"plain": lambda: PlainLoop(images, device, seed=0),
                 "ganlab": lambda: GanlabLoop(images, device, seed=0)}
+    builders["ganlab_channels_last"] = lambda: GanlabLoop(images, device, seed=0, channels_last=True)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # pick the fastest convolution kernels for these shapes
         fast = {"amp": True, "channels_last": True}
@@ -183,7 +186,7 @@ def main(argv=None) -> None:
           "ratio = median of per-round ratios to plain")
     for name in loops:
         ratios = [s / p for s, p in zip(speeds[name], speeds["plain"])]
-        print(f"{name:16s} {statistics.median(speeds[name]):9.0f} images/s   ratio {statistics.median(ratios):.2f}x")
+        print(f"{name:22s} {statistics.median(speeds[name]):9.0f} images/s   ratio {statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":

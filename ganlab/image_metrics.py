@@ -17,9 +17,11 @@ train in a few seconds on the real digits, instead of an ImageNet network:
   fit a Gaussian (mu, Sigma) to the features of each set of images, then
   ``FD = ||mu_1 - mu_2||^2 + tr(Sigma_1 + Sigma_2 - 2 (Sigma_1 Sigma_2)^(1/2))``,
   the squared 2-Wasserstein distance between the two Gaussians.
-* **roughness**: the mean absolute difference between neighbouring pixels,
-  at the images' own size.  The classifier sees images averaged down to
-  8 x 8, which hides pixel-level speckle; this number does not.
+* **roughness**: the mean absolute second difference of neighbouring
+  pixels, ``|x[j-1] - 2 x[j] + x[j+1]|`` along rows and columns, at the
+  images' own size: 0 on smooth ramps (as bilinear resizing makes), large
+  for pixel-level speckle.  The classifier sees images averaged down to
+  8 x 8, which hides speckle; this number does not.
 
 Every number is reported next to the same number for held-out REAL images
 (the floor): real test digits are not scored 100 % confident, and two real
@@ -42,6 +44,7 @@ __all__ = [
     "accuracy",
     "frechet_distance",
     "score_images",
+    "check_frechet",
 ]
 
 
@@ -206,7 +209,45 @@ def score_images(images, classifier: DigitClassifier, reference, *, threshold=0.
 
 
 def _roughness(x: torch.Tensor) -> float:
-    """Mean |x[i, j+1] - x[i, j]| and |x[i+1, j] - x[i, j]| over all pixels."""
-    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
-    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
-    return float((dx + dy) / 2)
+    """Mean |x[j-1] - 2 x[j] + x[j+1]| along rows and along columns (a discrete Laplacian)."""
+    along_rows = (x[..., :, 2:] - 2 * x[..., :, 1:-1] + x[..., :, :-2]).abs().mean()
+    along_cols = (x[..., 2:, :] - 2 * x[..., 1:-1, :] + x[..., :-2, :]).abs().mean()
+    return float((along_rows + along_cols) / 2)
+
+
+# --------------------------------------------------------------------------- #
+# Self-check for chapter 8's exercise "Write the Frechet distance"
+# --------------------------------------------------------------------------- #
+def check_frechet(my_fd) -> bool:
+    """Check ``my_fd(features_a, features_b) -> float`` against :func:`frechet_distance`.
+
+    Prints what is right or wrong with a hint (never the solution); returns
+    True when all cases agree to 1e-6 (relative).
+    """
+    if not callable(my_fd):
+        raise TypeError(f"my_fd must be a function my_fd(features_a, features_b), got {_describe(my_fd)}")
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(400, 5)) @ rng.normal(size=(5, 5))
+    b = 0.5 * rng.normal(size=(300, 5)) @ rng.normal(size=(5, 5)) + 1.0
+    cases = {"two identical sets": (a, a), "a set and itself shifted by 1": (a, a + 1.0),
+             "two different Gaussian clouds": (a, b)}
+    for label, (x, y) in cases.items():
+        try:
+            got = float(my_fd(x.copy(), y.copy()))
+        except Exception as exc:  # show the reader's error, not a traceback from here
+            print(f"\u2718 my_fd raised {type(exc).__name__}: {exc}")
+            return False
+        want = frechet_distance(x, y)
+        if not abs(got - want) <= 1e-6 * max(1.0, abs(want)):
+            mu = float(np.sum((x.mean(0) - y.mean(0)) ** 2))
+            if abs(got - mu) < 1e-6 * max(1.0, mu):
+                hint = "you have the mean term only; add the covariance term tr(S_a + S_b - 2 (S_a S_b)^(1/2))"
+            elif label == "two identical sets":
+                hint = "identical sets are at distance 0: check the factor 2 and that the root is a MATRIX square root"
+            else:
+                hint = ("the matrix square root is not the element-wise one: use the eigendecomposition of the "
+                        "symmetric matrix S_a^(1/2) S_b S_a^(1/2); np.cov needs rowvar=False for rows = samples")
+            print(f"\u2718 {label}: got {got:.6g}, expected {want:.6g}. Hint: {hint}")
+            return False
+    print("\u2714 my_fd agrees with ganlab.image_metrics.frechet_distance on all three cases")
+    return True

@@ -167,3 +167,22 @@ def test_roughness_sees_speckle_that_the_8x8_classifier_does_not(classifier):
     speckle = np.clip(x28 + np.random.default_rng(0).choice([-0.5, 0.5], size=x28.shape), -1, 1).astype(np.float32)
     rough = score_images(speckle, classifier, x28)
     assert rough["roughness"] > 2 * smooth["roughness"]
+
+
+def test_check_frechet_accepts_the_right_answer_and_explains_wrong_ones(capsys):
+    from ganlab.image_metrics import check_frechet
+
+    assert check_frechet(frechet_distance)
+    mean_only = lambda a, b: float(np.sum((a.mean(0) - b.mean(0)) ** 2))  # noqa: E731
+
+    def elementwise(a, b):
+        sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        return float(np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(sa + sb - 2 * np.sqrt(np.abs(sa * sb))))
+
+    assert not check_frechet(mean_only)
+    assert "mean term only" in capsys.readouterr().out
+    assert not check_frechet(elementwise)
+    assert "element-wise" in capsys.readouterr().out
+    assert not check_frechet(lambda a, b: 1 / 0)
+    with pytest.raises(TypeError, match="my_fd must be a function"):
+        check_frechet(3)
