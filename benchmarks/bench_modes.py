@@ -21,7 +21,7 @@ tighter than the data, not better).
 
     python benchmarks/bench_modes.py                      # 10 seeds, both recipes, ring and grid
     python benchmarks/bench_modes.py --seeds 2 --jobs 2   # a quick look
-    python benchmarks/bench_modes.py --report benchmarks/modes.json   # print a saved run again
+    python benchmarks/bench_modes.py --report A.json B.json    # print saved runs again, merged
 
 It prints one row per (data, recipe) with means and standard errors over the
 seeds, and the published rows beside them; ``--json`` saves every run.
@@ -72,7 +72,8 @@ def one_run(data: str, recipe: str, seed: int, steps: int | None, workdir: str) 
         return {"data": data, "recipe": recipe, "seed": seed, "error": ev.stderr.strip()[-500:]}
     result = json.loads(ev.stdout)
     return {"data": data, "recipe": recipe, "seed": seed, "steps": trained["steps_done"],
-            "seconds": trained["seconds"], "modes": result["modes"], "hq": result["hq"], "rkl": result["rkl"],
+            "seconds": trained["seconds"], "cpu_seconds": trained.get("cpu_seconds"),
+            "modes": result["modes"], "hq": result["hq"], "rkl": result["rkl"],
             "distance": result.get("distance"), "floor": result.get("floor")}
 
 
@@ -95,7 +96,7 @@ def summarise(runs: list[dict]) -> list[dict]:
             if not ok and not failed:
                 continue
             row = {"data": data, "recipe": recipe, "n": len(ok), "failed": len(failed)}
-            for key in ("modes", "hq", "rkl", "distance", "floor", "seconds"):
+            for key in ("modes", "hq", "rkl", "distance", "floor", "seconds", "cpu_seconds"):
                 values = [r[key] for r in ok if r.get(key) is not None and math.isfinite(r[key])]
                 row[key] = mean_se(values) if values else (float("nan"), float("nan"))
             row["all_modes"] = sum(r["modes"] == N_MODES[data] for r in ok)
@@ -113,14 +114,15 @@ def _pm(pair, scale=1.0, digits=1) -> str:
 def report(runs: list[dict], meta: dict) -> str:
     rows = summarise(runs)
     lines = [f"# 2-D mixtures, {meta.get('seeds')} seeds per row, {meta.get('machine', '')}", ""]
-    lines.append("| data | method | modes | HQ % | rKL | energy distance (floor) | s / run | all modes |")
+    lines.append("| data | method | modes | HQ % | rKL | energy distance (floor) | CPU s / run (wall) | all modes |")
     lines.append("|---|---|---|---|---|---|---|---|")
     for row in rows:
         lines.append(
             f"| {row['data']} | ganlab `{row['recipe']}` ({row['n']} runs"
             f"{', %d failed' % row['failed'] if row['failed'] else ''}) | {_pm(row['modes'])} | "
             f"{_pm(row['hq'], 100)} | {_pm(row['rkl'], 1, 3)} | {_pm(row['distance'], 1, 4)} "
-            f"({_pm(row['floor'], 1, 4)}) | {_pm(row['seconds'], 1, 0)} | {row['all_modes']}/{row['n']} |")
+            f"({_pm(row['floor'], 1, 4)}) | {_pm(row['cpu_seconds'], 1, 0)} ({_pm(row['seconds'], 1, 0)}) | "
+            f"{row['all_modes']}/{row['n']} |")
     lines += ["", "Published (means over 10 runs for PacGAN, 5 for VEEGAN; REFERENCE.md section 3):", "",
               "| source | method | ring modes / HQ % | grid modes / HQ % |", "|---|---|---|---|"]
     for source, method, cells in PUBLISHED:
@@ -139,12 +141,18 @@ def main(argv=None) -> int:
                              "`recommended` itself always runs with its own default)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one CPU thread each (default 2)")
     parser.add_argument("--json", help="save every run and the summary to this JSON file")
-    parser.add_argument("--report", help="print the report of a saved JSON file and exit")
+    parser.add_argument("--report", nargs="+", help="print the report of saved JSON files (runs merged) and exit")
     args = parser.parse_args(argv)
     if args.report:
-        with open(args.report) as f:
-            saved = json.load(f)
-        print(report(saved["runs"], saved["meta"]))
+        runs, metas = [], []
+        for path in args.report:
+            with open(path) as f:
+                saved = json.load(f)
+            runs += saved["runs"]
+            metas.append(saved["meta"])
+        print(report(runs, metas[0]))
+        for meta in metas:
+            print(f"\nmeasured with: {meta['command']} ({meta['wall_seconds']} s wall, {meta['machine']})")
         return 0
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

@@ -300,7 +300,7 @@ def cmd_train(args) -> int:
             "command": [["python", "-m", "ganlab", *args.argv]],
         }
 
-    start, status = time.perf_counter(), "finished"
+    start, cpu_start, status = time.perf_counter(), time.process_time(), "finished"
     try:
         trainer.fit(steps, progress=not args.no_progress)
     except TrainingDiverged as err:
@@ -311,9 +311,11 @@ def cmd_train(args) -> int:
         _save_run(run, trainer, info, "interrupted")
         print(f"ganlab: interrupted; saved step {trainer.steps_done} in {run}", file=sys.stderr)
         return 130
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     _save_run(run, trainer, info, status)
+    # cpu_seconds: the CPU time of training; on one thread it is the wall time the run takes on an idle core.
     summary = {"run": run, "steps_done": trainer.steps_done, "seconds": round(seconds, 2),
+               "cpu_seconds": round(cpu_seconds, 2),
                "steps_per_second": round(steps / max(seconds, 1e-9), 1)}
     if trainer.record.metrics:
         summary["last_metrics"] = trainer.record.metrics[-1]
