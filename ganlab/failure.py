@@ -164,7 +164,8 @@ def curve_signature(record, window=None, block: int = 50) -> dict:
       hard the loss pulls G. Compare it between runs, not with a fixed number.
     - ``loss_swing``: the standard deviation of L_D's block means (blocks of
       ``block`` iterations): slow swings of the losses, with the minibatch
-      noise averaged out. Large for a game that cycles.
+      noise averaged out. Large for a game that cycles; NaN when the window
+      holds fewer than two blocks.
     - ``modes``, ``modes_min``, ``modes_max``, ``hq``: the mode statistics of
       the measurements in the window (mean, min, max; mean), when the record
       has them.
@@ -200,7 +201,7 @@ def curve_signature(record, window=None, block: int = 50) -> dict:
         "loss_g_gap": float(h["loss_g"][rows].mean() - g_half),
         "verdict_gap": float(np.mean(h["d_real"][rows] - h["d_fake"][rows])),
         "grad_norm_g": float(np.median(h["grad_norm_g"][rows])),
-        "loss_swing": float(block_means.std()),
+        "loss_swing": float(block_means.std()) if n_blocks >= 2 else math.nan,
         "modes": math.nan if empty else float(modes.mean()),
         "modes_min": math.nan if empty else float(modes.min()),
         "modes_max": math.nan if empty else float(modes.max()),

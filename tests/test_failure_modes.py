@@ -117,6 +117,7 @@ def test_signature_skips_rows_where_a_player_did_not_move():
         h["loss_g"][i] = h["grad_norm_g"][i] = math.nan
     sig = curve_signature(_record([], h), window=(1, 300))
     assert sig["grad_norm_g"] == pytest.approx(0.5)
+    assert math.isnan(curve_signature(_record([], h), window=(101, 140))["loss_swing"])  # < 2 blocks
 
 
 def test_signature_errors():
