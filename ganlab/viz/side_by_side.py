@@ -124,10 +124,11 @@ def animate_side_by_side(records, labels, *, max_frames: int = 40, max_points: i
                                layout=dict(annotations=annotations)))
     fig.frames = frames
     fig.update_layout(annotations=frames[0].layout.annotations)
-    panel = 230
+    # fit the book's text column (about 700 px): smaller panels when there are many
+    panel = min(230, (700 - 40) // cols)
     fig.update_layout(**style.base_layout(
         title=dict(text=title, x=0.5, xanchor="center", y=0.995, yanchor="top"),
-        width=max(520, 40 + panel * cols), height=150 + round(panel * 1.1) * rows,
+        width=max(520, 40 + panel * cols), height=160 + round(panel * 1.15) * rows,
         margin=dict(l=20, r=20, t=110, b=140), showlegend=False))
     style.add_player(fig, [f.name for f in frames], frame_ms=frame_ms, label="step ", redraw=True)
     return fig
