@@ -152,7 +152,7 @@ def main(argv=None) -> int:
             metas.append(saved["meta"])
         print(report(runs, metas[0]))
         for meta in metas:
-            print(f"\nmeasured with: {meta['command']} ({meta['wall_seconds']} s wall, {meta['machine']})")
+            print(f"\nmeasured with: {meta['command']} ({meta.get('wall_seconds', '?')} s wall, {meta['machine']})")
         return 0
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -170,6 +170,8 @@ def main(argv=None) -> int:
         for future in cf.as_completed(futures):
             run = future.result()
             runs.append(run)
+            if args.json:  # after every run, so that an interrupted benchmark keeps what it measured
+                _save(args.json, meta, runs)
             shown = run.get("error") or (f"modes {run['modes']}, HQ {100 * run['hq']:.1f} %, "
                                          f"{run['seconds']:.0f} s")
             print(f"[{len(runs)}/{len(jobs)}] {run['data']} {run['recipe']} seed {run['seed']}: {shown}", flush=True)
@@ -178,9 +180,15 @@ def main(argv=None) -> int:
     print()
     print(report(runs, meta))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "runs": runs, "summary": summarise(runs)}, f, indent=1)
+        _save(args.json, meta, runs)
     return 0
+
+
+def _save(path: str, meta: dict, runs: list[dict]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"meta": meta, "runs": runs, "summary": summarise(runs)}, f, indent=1)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
