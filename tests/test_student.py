@@ -182,13 +182,15 @@ def _stub_cells(nb) -> list[int]:
 def _run_until_first_error(path: str):
     """Execute the notebook's code cells one by one, in a kernel, until one fails.
 
-    Returns (index of the failing cell, its exception name, what it printed), or
-    (None, None, "") when every cell ran.
+    Returns (index of the failing cell, its exception name, what it printed, what each
+    stub cell that ran without an error printed), with (None, None, "", ...) when every
+    cell ran.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, 4)
+    stubs, reports = set(_stub_cells(nb)), {}
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(pathlib.Path(path).parent)}})
     with client.setup_kernel():
@@ -199,8 +201,10 @@ def _run_until_first_error(path: str):
                 client.execute_cell(cell, index)
             except CellExecutionError as error:
                 printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-                return index, error.ename, printed
-    return None, None, ""
+                return index, error.ename, printed, reports
+            if index in stubs:
+                reports[index] = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    return None, None, "", reports
 
 
 @pytest.fixture(scope="module")
@@ -219,9 +223,18 @@ def test_student_notebook_runs_up_to_the_first_stub(edition, runs, name):
     stubs = _stub_cells(nbformat.read(edition[0] / name, 4))
     if not stubs:
         pytest.skip(f"{name} has no code stub: its code is the instructor's, which nbval runs")
-    index, ename, printed = runs[name]
-    assert index is not None, f"{name} ran to the end: no stub raised"
-    assert index in stubs, f"{name}: cell {index}, not a stub, raised {ename} before the first stub"
+    index, ename, printed, reports = runs[name]
+    # A stub that does not stop the notebook must be one a self-check caught and reported
+    # (the checks never raise on a wrong answer), so the student sees it: it printed so.
+    for cell, report in reports.items():
+        assert "NotImplementedError" in report, \
+            f"{name}: the stub cell {cell} ran without an error and nothing reported the missing answer"
+    if index is None:
+        assert reports, f"{name} ran to the end: no stub raised"
+        return
+    assert index in stubs or reports, f"{name}: cell {index}, not a stub, raised {ename} before the first stub"
+    if index not in stubs:
+        return  # it failed after a stub its self-check reported: past the first stub
     # The stub raises NotImplementedError; or a self-check caught it, said so, and the
     # cell's `assert check_...(answer)` failed.
     assert ename == "NotImplementedError" or (ename == "AssertionError" and "NotImplementedError" in printed), \
