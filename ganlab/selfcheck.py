@@ -15,9 +15,9 @@ Chapter 3 (the minimax objective): :func:`check_logit_gradients`,
 :func:`check_optimal_value`.
 Chapter 4 (the training loop): :func:`check_turns` (and, in :mod:`ganlab.loop`,
 ``check_d_loss`` and ``check_iteration``).
-Chapter 9 (a GAN from scratch): :func:`check_logistic_feedback` (and, in
+A GAN from scratch (09_gan_from_scratch): :func:`check_logistic_feedback` (and, in
 :mod:`ganlab.numpy_gan`, the checks of the backward passes and of Adam).
-Chapter 10 (applications): :func:`check_auroc`.
+Chapter 9 (applications, file 10_applications): :func:`check_auroc`.
 Chapter 5's checks live in :mod:`ganlab.games`.
 """
 
@@ -461,7 +461,7 @@ def check_turns(final) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Chapter 9
+# A GAN from scratch (09_gan_from_scratch)
 # ---------------------------------------------------------------------------
 
 def _logistic_feedback(x_fake, w, b, *, sign=-1.0, own=False, per_sample=False, times_w=True):
@@ -476,7 +476,7 @@ def _logistic_feedback(x_fake, w, b, *, sign=-1.0, own=False, per_sample=False, 
 def check_logistic_feedback(feedback) -> bool:
     """Does ``feedback(x_fake, w, b)`` give dL_G / dx for each fake, with chapter 1's police?
 
-    Exercise "The feedback of a logistic police officer" of chapter 9. With the logit
+    Exercise "The feedback of a logistic police officer" of "A GAN from scratch". With the logit
     l(x) = w x + b, D = sigmoid(l) and the non-saturating L_G = -(1/m) sum_j log D(x_j)::
 
         dL_G / dx_j = -(1 - D(x_j)) w / m
@@ -511,7 +511,7 @@ def check_logistic_feedback(feedback) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Chapter 10
+# Chapter 9 (10_applications)
 # ---------------------------------------------------------------------------
 
 def _pairs_auroc(normal, anomaly, tie=0.5, higher_is_anomaly=True, normalise=True) -> float:
@@ -527,7 +527,7 @@ def check_auroc(my_auroc) -> bool:
     """Does ``my_auroc(scores_normal, scores_anomaly)`` compute the AUROC of a score that
     is higher on anomalies, P(anomaly > normal) + P(tie) / 2 over all pairs?
 
-    Exercise "AUROC by counting pairs" of chapter 10. The check tries scores with
+    Exercise "AUROC by counting pairs" of chapter 9 (applications). The check tries scores with
     ties, one-sided cases, and batches of different sizes.
     """
     if not callable(my_auroc):

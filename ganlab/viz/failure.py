@@ -38,7 +38,8 @@ def mode_timeline(record, *, hq_only: bool = False, mode_labels=None,
     """A heatmap of :func:`ganlab.failure.mode_shares`: modes (rows) by snapshots (columns).
 
     Colour: the share of the snapshot's fixed batch of fakes whose nearest mode
-    centre is that mode (only the high-quality ones with ``hq_only``).
+    centre is that mode (only the high-quality ones with ``hq_only``, the colour
+    scale then running from 0 to the largest share).
 
     Args:
         record: a RunRecord with snapshots, of a mixture with known centres.
@@ -54,9 +55,11 @@ def mode_timeline(record, *, hq_only: bool = False, mode_labels=None,
     if len(mode_labels) != k or not all(isinstance(s, str) for s in mode_labels):
         raise ValueError(f"mode_labels must be {k} strings (one per mode), got {_describe(mode_labels)}")
     what = "high-quality fakes" if hq_only else "fakes"
+    # HQ shares can all be a few percent: scale the colours to the largest one so they show
+    zmax = max(float(shares.max()), 1e-3) if hq_only else 1.0
     fig = go.Figure(go.Heatmap(
         z=[style.rounded(row, 3) for row in shares.T], x=steps.tolist(), y=mode_labels,
-        zmin=0, zmax=1, colorscale=_SCALE, xgap=1, ygap=2,
+        zmin=0, zmax=zmax, colorscale=_SCALE, xgap=1, ygap=2,
         colorbar=dict(title=dict(text=f"share of {what}", side="right"), thickness=14, tickformat=".0%"),
         hovertemplate="iteration %{x}, %{y}: %{z:.0%}<extra></extra>",
     ))
