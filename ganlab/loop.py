@@ -237,6 +237,16 @@ def _report(ok: bool, message: str) -> bool:
     return ok
 
 
+def _wrong_value(name: str, got, right, mistakes, hint: str, *, atol: float, rtol: float = 1e-5) -> bool:
+    """Report a wrong value: the hint of the first known mistake it equals, else the general hint.
+
+    ``mistakes`` is a list of (value that mistake gives, its hint)."""
+    for wrong, mistake_hint in mistakes:
+        if torch.allclose(got.detach(), wrong.detach(), atol=atol, rtol=rtol):
+            return _report(False, f"{name} = {got.item():.4f}, expected {right.item():.4f}: {mistake_hint}")
+    return _report(False, f"{name} = {got.item():.4f}, expected {right.item():.4f}. Hint: {hint}")
+
+
 def _check_callable(name: str, fn) -> None:
     if not callable(fn):
         raise TypeError(f"{name} must be a function (your answer), got {_describe(fn)}")
@@ -316,12 +326,9 @@ def check_d_loss(d_loss: Callable) -> bool:
                               "real number), not probabilities: D(x) = sigmoid(logit).")
     if not torch.allclose(got.detach(), right, atol=1e-5, rtol=1e-5):
         with torch.no_grad():
-            for wrong, hint in _d_loss_mistakes(real, fake):
-                if torch.allclose(got.detach(), wrong, atol=1e-5, rtol=1e-5):
-                    return _report(False, f"d_loss = {got.item():.4f}, expected {right.item():.4f}: {hint}")
-        return _report(False, f"d_loss = {got.item():.4f}, expected {right.item():.4f}. Hint: "
-                              "-log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l); "
-                              "take the mean of each over its batch and add the two.")
+            mistakes = _d_loss_mistakes(real, fake)
+        return _wrong_value("d_loss", got, right, mistakes, "-log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) "
+                            "= softplus(l); take the mean of each over its batch and add the two.", atol=1e-5)
     if not got.requires_grad:
         return _report(False, "the value is right, but it carries no gradient: compute it with torch "
                               "operations on the logits (no .item(), .detach() or NumPy).")
