@@ -39,7 +39,8 @@ def mode_timeline(record, *, hq_only: bool = False, mode_labels=None,
 
     Colour: the share of the snapshot's fixed batch of fakes whose nearest mode
     centre is that mode (only the high-quality ones with ``hq_only``, the colour
-    scale then running from 0 to the largest share).
+    scale then running from 0 to the largest share after the first snapshot; larger
+    shares are drawn in the darkest colour).
 
     Args:
         record: a RunRecord with snapshots, of a mixture with known centres.
@@ -55,8 +56,9 @@ def mode_timeline(record, *, hq_only: bool = False, mode_labels=None,
     if len(mode_labels) != k or not all(isinstance(s, str) for s in mode_labels):
         raise ValueError(f"mode_labels must be {k} strings (one per mode), got {_describe(mode_labels)}")
     what = "high-quality fakes" if hq_only else "fakes"
-    # HQ shares can all be a few percent: scale the colours to the largest one so they show
-    zmax = max(float(shares.max()), 1e-3) if hq_only else 1.0
+    # HQ shares are often a few percent: scale the colours to the largest share after the
+    # first snapshot (an untrained G's blob can put ~all its fakes on one mode), so they show
+    zmax = max(float(shares[1:].max() if len(shares) > 1 else shares.max()), 1e-3) if hq_only else 1.0
     fig = go.Figure(go.Heatmap(
         z=[style.rounded(row, 3) for row in shares.T], x=steps.tolist(), y=mode_labels,
         zmin=0, zmax=zmax, colorscale=_SCALE, xgap=1, ygap=2,
