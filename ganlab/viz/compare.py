@@ -179,12 +179,16 @@ class Compare(_Live):
             try:
                 trainer.fit(n, progress=False)
             except TrainingDiverged as error:
-                self.frozen[label] = f"diverged at iteration {error.step}; stopped at {trainer.steps_done}"
+                self.frozen[label] = f"diverged at iteration {error.step:,}; stopped at {trainer.steps_done:,}"
+                self._drawn[self.labels.index(label)] = -1  # redraw: its figure must say so
                 self._set_message(f"⚠ {label}: {error}", "error")
         running = len(self.frozen) < len(self.trainers)
         if not running:
             self._set_message("every run has diverged: press Reset (or change the data or the seed)", "error")
         return running
+
+    def _views(self) -> list:
+        return [*self.views, self.curves_view]
 
     def _stale(self) -> bool:
         return any(d != t.steps_done for d, t in zip(self._drawn, self.trainers))
@@ -212,6 +216,8 @@ class Compare(_Live):
         record = trainer.record
         view = _view_record(record, snap)
         title = f"{label}: iteration {snap['step']:,}"
+        if label in self.frozen:  # said on the figure too, not only in the column
+            title += " <span style='color:#b00020'>· diverged</span>"
         if record.data_info.get("dim") == 1:
             from ganlab.viz.oned import game_figure
 
@@ -352,7 +358,7 @@ class Compare(_Live):
         self.curve_menu = widgets.Dropdown(options=list(COMPARE_CURVES), value=self._curve, description="compare")
         self.curve_menu.observe(lambda c: self._on_control(lambda: self.set_curve(c["new"])), names="value")
         self.export_box = widgets.Text(value="compare_runs", description="folder", style=_STYLE)
-        self.export_button = button("💾 export runs", lambda: self.export(self.export_box.value))
+        self.export_button = button("export runs", lambda: self.export(self.export_box.value))
         self.status = widgets.HTML()
         self.column_stats = [widgets.HTML() for _ in self.recipes]
         columns = [widgets.VBox([widgets.HTML(f"<b>{html.escape(label)}</b>: {html.escape(recipe.summary)}",

@@ -39,21 +39,15 @@ simply trains and redraws n times before returning.
 
 How the figure gets to the page
 -------------------------------
-``figure="auto"`` picks one of three ways (pass one to override):
-
-* ``"widget"``: a plotly ``FigureWidget``, updated in place (smooth), and the
-  only way to draw your own points by clicking. Chosen where one can be
-  built (plotly 5, or plotly >= 6 with ``anywidget``), except in Colab.
-* ``"html"``: an ``ipywidgets.Output`` that shows the figure as HTML with a
-  small script that loads plotly.js (once) before drawing. Chosen in Colab,
-  where FigureWidget needs a custom widget manager and where a plotly figure
-  shown in an Output from a callback can fail with "Plotly is not defined"
-  (its own script tag has not loaded yet when its drawing code runs).
-* ``"output"``: an ``Output`` re-displaying the figure with plotly's own
-  renderer: what works elsewhere (e.g. plotly >= 6 without anywidget).
-
-Where clicks cannot reach Python (``"html"``, ``"output"``), type your points
-into the *points* box instead, one ``x, y`` per line.
+:class:`ganlab.viz.view.FigureView` draws it: in Jupyter with ``anywidget``
+installed, a small widget that acknowledges every frame once the page has
+painted it. While a frame is unacknowledged the kernel keeps training and
+sends nothing, so a slow page gets fewer frames with more iterations between
+them, and Pause lands at once instead of after a backlog of frames. In Colab
+(``figure="html"``) and without anywidget (``"output"``) the figure goes
+through an ``Output`` widget, paced by time. Where clicks cannot reach Python
+(``"html"``, ``"output"``), type your points into the *points* box instead,
+one ``x, y`` per line.
 """
 
 from __future__ import annotations
@@ -66,15 +60,13 @@ import math
 import os
 import sys
 import time
-import uuid
-from typing import Callable
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
 import ipywidgets as widgets
-from IPython.display import HTML, display
+from IPython.display import display
 
 from ganlab import _checks
 from ganlab.data import DISTRIBUTIONS, Empirical, get_distribution
@@ -82,12 +74,11 @@ from ganlab.losses import OBJECTIVES
 from ganlab.models import ACTIVATIONS
 from ganlab.train import NOISE_KINDS, OPTIMIZERS, PENALTIES, RunRecord, Trainer, TrainingDiverged
 from ganlab.viz import style
+from ganlab.viz.view import FIGURE_MODES, FigureView, choose_figure_mode
 
 __all__ = ["Playground", "FigureView", "FIGURE_MODES", "CURVES", "OWN_POINTS", "RESTART_SETTINGS",
            "choose_figure_mode", "d_accuracy", "narrate_step", "parse_points", "take_snapshot"]
 
-#: How the figure reaches the page (see the module docstring).
-FIGURE_MODES = ("auto", "widget", "html", "output")
 #: The curves the playground can show beside the figure.
 CURVES = ("losses", "D's verdicts", "gradient norms", "metrics")
 #: The data menu's entry for your own points.
@@ -136,6 +127,8 @@ TRAINING_SETTINGS = tuple(k for k, s in _SPECS.items() if s.group in ("training"
 #: Settings whose change builds a new Trainer (new nets, optimisers or data).
 RESTART_SETTINGS = ("data",) + tuple(k for k, s in _SPECS.items() if s.group in ("model", "training"))
 _PLAYGROUND_LR = 1e-3
+_NARRATION_HINT = ("<i style='color:#777'>Press <b>slow step</b> to watch one iteration in slow motion, "
+                   "sub-step by sub-step.</i>")
 _DEFAULT_LAYERS = ("heatmap", "boundary", "manifold", "real", "fake", "arrows")
 
 
@@ -195,27 +188,6 @@ def _settings_from_recipe(recipe) -> dict:
 # --------------------------------------------------------------------------- #
 # Small public tools (the tests and Compare use them too)
 # --------------------------------------------------------------------------- #
-def choose_figure_mode(figure: str = "auto") -> str:
-    """How the figure reaches the page: "widget", "html" or "output" (see the module docstring).
-
-    "auto": "html" in Google Colab; else "widget" when a plotly FigureWidget can
-    be built here (plotly 5, or plotly >= 6 with anywidget); else "output".
-    """
-    _checks.check_choice("figure", figure, FIGURE_MODES)
-    if figure in ("html", "output"):
-        return figure
-    if figure == "auto" and "google.colab" in sys.modules:
-        return "html"
-    try:
-        go.FigureWidget()
-    except Exception as error:  # plotly >= 6 without anywidget: ImportError
-        if figure == "widget":
-            raise ValueError(f"figure='widget' needs plotly's FigureWidget, which cannot be built here "
-                             f"({error}); use figure='html' or 'output'") from None
-        return "output"
-    return "widget"
-
-
 def parse_points(text) -> np.ndarray:
     """Points typed as text, one "x, y" per line (commas, semicolons or spaces
     between the numbers; blank and ``#`` lines skipped) -> an (n, 2) array."""
@@ -324,117 +296,6 @@ def _in_kernel() -> bool:
         return False
     ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
-
-
-def _html_figure(fig: go.Figure) -> str:
-    """The figure as HTML that draws itself once plotly.js is there: if the page
-    has no ``window.Plotly`` yet, the script loads plotly.js (the version this
-    plotly.py was made for) from plotly's CDN, once per page, and draws when it
-    has loaded. (Plotly's own "Plotly is not defined" failure in Colab's Output
-    widgets comes from drawing before its script tag has loaded.)"""
-    from plotly.io.json import to_json_plotly
-    from plotly.offline import get_plotlyjs_version
-
-    div = "ganlab-" + uuid.uuid4().hex[:12]
-    # The figure's own dicts, serialised without fig.to_json()'s deep copy of them.
-    parts = {"data": getattr(fig, "_data", None), "layout": getattr(fig, "_layout", None)}
-    if not isinstance(parts["data"], list) or not isinstance(parts["layout"], dict):
-        parts = fig.to_dict()
-    spec = to_json_plotly(parts).replace("</", "<\\/")
-    cdn = f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
-    width, height = fig.layout.width, fig.layout.height
-    size = f"width:{width}px;height:{height}px;" if width and height else "height:440px;"
-    script = (
-        "(function(){var fig=%s;"
-        "function draw(){window.Plotly.newPlot('%s',fig.data,fig.layout,{responsive:false});}"
-        "if(window.Plotly){draw();return;}"
-        "if(!window.ganlabPlotly){window.ganlabPlotly=new Promise(function(ok,fail){"
-        "var s=document.createElement('script');s.src='%s';s.onload=ok;s.onerror=fail;"
-        "document.head.appendChild(s);});}"
-        "window.ganlabPlotly.then(draw);})();" % (spec, div, cdn)
-    )
-    return f'<div id="{div}" style="{size}"></div><script type="text/javascript">{script}</script>'
-
-
-def _data_arrays(trace) -> dict:
-    """What of a trace changes from one redraw to the next: its data and colour range."""
-    props = getattr(trace, "_props", None) or trace.to_plotly_json()
-    return {key: props[key] for key in ("x", "y", "z", "zmin", "zmax") if key in props}
-
-
-def _same(a, b) -> bool:
-    """Equal data (lists compare fast in C; arrays element by element)."""
-    if isinstance(a, list) and isinstance(b, list):
-        return a == b
-    if a is None or b is None:
-        return a is b
-    try:
-        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
-    except Exception:
-        return False
-
-
-class FigureView:
-    """One figure on the page, redrawn with :meth:`show`, whatever the mode.
-
-    ``widget`` is what to put in a layout. ``figure`` is the last figure shown
-    (a ``go.Figure``), so code and tests can read what is on screen.
-    """
-
-    def __init__(self, mode: str = "auto"):
-        self.mode = choose_figure_mode(mode)
-        self.figure: go.Figure | None = None
-        self.payload = None  # what the Output path displayed last (HTML text or the figure)
-        self._fw: go.FigureWidget | None = None
-        self._clicks: Callable | None = None
-        if self.mode == "widget":
-            self.widget = widgets.Box(layout=widgets.Layout(min_height="300px"))
-        else:
-            self.widget = widgets.Output(layout=widgets.Layout(min_height="300px"))
-
-    def show(self, fig: go.Figure, on_click: Callable | None = None) -> None:
-        """Show ``fig``. ``on_click(x, y)`` is called for clicks on a trace named
-        "canvas" (widget mode only: elsewhere clicks do not reach Python)."""
-        self.figure = fig
-        if self.mode == "widget":
-            self._show_widget(fig, on_click)
-            return
-        self.payload = HTML(_html_figure(fig)) if self.mode == "html" else fig
-        if _in_kernel():  # in a script or a test there is no page to show it on
-            with self.widget:
-                self.widget.clear_output(wait=True)
-                display(self.payload)
-
-    def _show_widget(self, fig: go.Figure, on_click) -> None:
-        fw = self._fw
-        same = (fw is not None and on_click == self._clicks and len(fw.data) == len(fig.data)
-                and all(a.type == b.type and a.name == b.name for a, b in zip(fw.data, fig.data)))
-        if same:  # same traces: change their numbers in place (no flicker)
-            with fw.batch_update():
-                for i, (old, new) in enumerate(zip(fw.data, fig.data)):
-                    arrays = _data_arrays(new)
-                    changed = {key: value for key, value in arrays.items() if not _same(self._sent[i].get(key), value)}
-                    if changed:  # only what moved (the real points do not): less to check and send
-                        old.update(changed)
-                    self._sent[i] = arrays
-                layout = fig.layout
-                fw.layout.update(title=layout.title, shapes=layout.shapes or (), images=layout.images or ())
-                for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "yaxis3"):  # e.g. the 1-D densities' range
-                    if axis in layout and layout[axis].range is not None:
-                        fw.layout[axis].range = layout[axis].range
-            return
-        new_fw = go.FigureWidget(fig)  # other traces (layers switched): a new widget
-        self._sent = [_data_arrays(trace) for trace in fig.data]
-        self._clicks = on_click
-        if on_click is not None:
-            for trace in new_fw.data:
-                if trace.name == "canvas":
-                    trace.on_click(lambda _trace, points, _state: [on_click(x, y) for x, y in
-                                                                   zip(points.xs, points.ys)])
-        self.widget.children = (new_fw,)
-        if fw is not None:
-            fw.close()
-        self._fw = new_fw
 
 
 # --------------------------------------------------------------------------- #
@@ -562,6 +423,7 @@ class _Live:
         self._task: asyncio.Task | None = None
         self._step_seconds = 0.005  # running estimate of one iteration's time
         self._last_frame = 0.0
+        self._trained = 0  # iterations trained since the last frame
 
     @property
     def playing(self) -> bool:
@@ -612,33 +474,53 @@ class _Live:
         self._redraw()
         return ok
 
+    def _views(self) -> list:
+        """The FigureViews a redraw sends to (a subclass lists its own)."""
+        return []
+
+    def _page_ready(self) -> bool:
+        """Has the page drawn every frame it was sent? (See ganlab.viz.view.)"""
+        return all(view.ready for view in self._views())
+
+    async def _train_slice(self, limit: int) -> bool:
+        """About slice_seconds of training (at most ``limit`` iterations), then a
+        look at the page's messages. False when training stopped (divergence)."""
+        n = max(1, min(limit, int(self.slice_seconds / self._step_seconds)))
+        start = time.perf_counter()
+        ok = self._train(n)
+        self._step_seconds = 0.7 * self._step_seconds + 0.3 * (time.perf_counter() - start) / n
+        self._trained += n
+        if ok:
+            self._after_slice()
+            await asyncio.sleep(0)  # let the loop handle clicks, acknowledgements and cells
+        return ok
+
     async def _play_async(self, n_redraws):
         try:
             done = 0
             while self._playing and (n_redraws is None or done < n_redraws):
-                remaining = self.speed
-                while remaining > 0 and self._playing:
-                    n = max(1, min(remaining, int(self.slice_seconds / self._step_seconds)))
-                    start = time.perf_counter()
-                    ok = self._train(n)
-                    self._step_seconds = 0.7 * self._step_seconds + 0.3 * (time.perf_counter() - start) / n
-                    remaining -= n
+                # Train `speed` iterations. If the page has not yet drawn the last
+                # frame, keep training until it has: a slow page gets more
+                # iterations per frame, never a queue of frames (which would make
+                # Pause land seconds late). Then at most one frame per frame_seconds.
+                self._trained = 0
+                while self._playing:
+                    if self._trained < self.speed:
+                        ok = await self._train_slice(self.speed - self._trained)
+                    elif not self._page_ready():
+                        ok = await self._train_slice(sys.maxsize)
+                    else:
+                        wait = self.frame_seconds - (time.perf_counter() - self._last_frame)
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        break
                     if not ok:
                         self._playing = False
-                        break
-                    if remaining > 0:
-                        self._after_slice()
-                        await asyncio.sleep(0)  # let the loop handle clicks and cells
-                # At most one redraw per frame_seconds: a page cannot show more,
-                # and frames sent faster than it draws them would pile up.
-                wait = self.frame_seconds - (time.perf_counter() - self._last_frame)
-                if wait > 0:
-                    await asyncio.sleep(wait)
                 if not self._playing:
                     break
                 self._redraw()
                 done += 1
-                await asyncio.sleep(0.002)
+                await asyncio.sleep(0)
         except asyncio.CancelledError:
             pass  # pause() cancelled us, and has already tidied up
         except Exception as error:  # shown in the widget; the kernel must never see it
@@ -738,6 +620,7 @@ class Playground(_Live):
         self._message_text = ""
         self._narration: list = []
         self._narration_task = None
+        self._diverged: TrainingDiverged | None = None
         self._drawn_step = -1
         self._last_snap: dict | None = None
         self._last_acc: dict | None = None
@@ -887,6 +770,9 @@ class Playground(_Live):
         return trainer
 
     def _restart(self) -> None:
+        self._stop_narration()
+        self.narration.value = _NARRATION_HINT  # the old narration spoke of the old run
+        self._diverged = None
         self.trainer = self._new_trainer()
         self._sync_layer_boxes()
         self._redraw(force_curves=True)
@@ -903,14 +789,20 @@ class Playground(_Live):
                     trainer.d_step() if kind == "d" else trainer.g_step()
         except TrainingDiverged as error:
             self._playing = False
+            self._diverged = error
+            self._drawn_step = -1  # redraw: the figure must say so
             self._set_message(f"⚠ {error} Training is paused at iteration {trainer.steps_done}.", "error")
             self._update_counter()
             return False
+        self._diverged = None
         return True
 
     # ------------------------------------------------------------------ #
     # Drawing
     # ------------------------------------------------------------------ #
+    def _views(self) -> list:
+        return [self.view, self.curves_view]
+
     def _stale(self) -> bool:
         return self.trainer is not None and self._drawn_step != self.trainer.steps_done
 
@@ -943,6 +835,9 @@ class Playground(_Live):
         record = self.trainer.record
         view = _view_record(record, snap)
         title = f"iteration {snap['step']:,}"
+        if self._diverged is not None:  # said on the figure too, not only in the status line
+            title += (f" <span style='color:#b00020'>· diverged at {self._diverged.step:,}, "
+                      f"rolled back to {self._diverged.rolled_back_to:,}</span>")
         if record.data_info.get("dim") == 1:
             from ganlab.viz.oned import game_figure
 
@@ -1235,7 +1130,8 @@ class Playground(_Live):
         bounds = self.trainer.record.data_info.get("bounds") or [(0.0, 1.0), (0.0, 1.0)]
         if len(bounds) != 2:
             bounds = [(0.0, 1.0), (0.0, 1.0)]
-        self.view.show(_canvas_figure(bounds, self._points), on_click=self.add_point)
+        self.view.show(_canvas_figure(bounds, self._points),
+                       on_click=lambda x, y: self._guarded(lambda: self.add_point(x, y)))
 
     def export(self, path="playground_run.npz") -> str:
         """Save the run (its RunRecord: history, metrics, snapshots) to ``path``;
@@ -1290,13 +1186,12 @@ class Playground(_Live):
         self.step_d_button = button("step D", self.step_d)
         self.step_g_button = button("step G", self.step_g)
         self.step_button = button("step both", self.step_both)
-        self.slow_button = button("🐢 slow step", self.slow_step, "info")
+        self.slow_button = button("slow step", self.slow_step, "info")
         self.counter = widgets.HTML()
         self._counter_value = 0
         self.status = widgets.HTML()
         self.stats = widgets.HTML()
-        self.narration = widgets.HTML(value="<i style='color:#777'>Press <b>slow step</b> to watch one iteration "
-                                            "in slow motion, sub-step by sub-step.</i>")
+        self.narration = widgets.HTML(value=_NARRATION_HINT)
 
         self.controls = {name: _make_control(name, self.settings[name]) for name in _SPECS}
         for name, control in self.controls.items():
@@ -1317,7 +1212,7 @@ class Playground(_Live):
         self.clear_button = button("clear", self.clear_points)
         self.export_box = widgets.Text(value="playground_run.npz", description="file", style=_STYLE,
                                        layout=widgets.Layout(width="260px"))
-        self.export_button = button("💾 export run", lambda: self.export(self.export_box.value))
+        self.export_button = button("export run", lambda: self.export(self.export_box.value))
 
         self.layer_boxes = {name: widgets.Checkbox(value=name in self._layers, description=name, indent=False,
                                                    layout=widgets.Layout(width="90px")) for name in LAYERS}
