@@ -23,3 +23,4 @@ def test_wheel_contains_every_module_and_the_data(tmp_path):
                 for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts}
     assert expected - names == set(), f"missing from the wheel: {sorted(expected - names)}"
     assert "ganlab/data_files/digits.csv.gz" in names
+    assert "ganlab/viz/plotly_view.js" in names  # the live figure's page side
