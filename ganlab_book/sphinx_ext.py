@@ -6,12 +6,18 @@
   requirement) is copied to ``_static/mathjax`` and used instead of a CDN;
 * the ipywidgets state that myst-nb embeds in pages is dropped (no kernel, no use);
 * sphinx-thebe's inline script, which Sphinx 7.4 adds twice (a JavaScript error),
-  is kept once.
+  is kept once;
+* the root ``index.html`` that Jupyter Book writes (a bare redirect, so the browser
+  asks for ``/favicon.ico``: a 404 console error) gets the site's favicon.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import importlib.metadata
+import mimetypes
+import re
 import shutil
 from pathlib import Path
 
@@ -48,6 +54,28 @@ def _copy_assets(app, exception) -> None:
         elif src.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
+    _index_with_favicon(Path(app.outdir), app.config.html_favicon)
+
+
+def _index_with_favicon(outdir: Path, favicon: str | None) -> None:
+    """Rewrite the root redirect page as a small page with the site's favicon,
+    inlined (a file the redirect would leave half-loaded: an aborted request)."""
+    index = outdir / "index.html"
+    icon_file = outdir / "_static" / Path(favicon or "").name
+    if not favicon or not index.exists() or not icon_file.is_file():
+        return
+    text = index.read_text(encoding="utf-8")
+    match = re.search(r'url=([^"\']+)', text)
+    if "rel=\"icon\"" in text or match is None:
+        return
+    target = html.escape(match.group(1))
+    kind = mimetypes.guess_type(icon_file.name)[0] or "image/x-icon"
+    icon = f"data:{kind};base64,{base64.b64encode(icon_file.read_bytes()).decode()}"
+    index.write_text(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Refresh" content="0; url={target}">'
+        f'<link rel="icon" href="{icon}"><title>Redirecting</title></head>'
+        f'<body><a href="{target}">Continue to the course</a></body></html>\n', encoding="utf-8")
 
 
 def _use_local_mathjax(app, config) -> None:

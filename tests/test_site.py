@@ -112,6 +112,16 @@ def test_page_loads_cleanly_and_figures_render(browser, server, page_path):
         context.close()
 
 
+def test_root_index_redirects_cleanly(browser, server):
+    """The site's address itself (index.html, a redirect) logs nothing either."""
+    context, page, problems = _open(browser, server, "index")
+    try:
+        assert page.url.endswith("/book/intro.html"), page.url
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("page_path", _notebook_pages())
 def test_chapter_has_colab_and_download_buttons(browser, server, page_path):
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
