@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -66,3 +68,29 @@ def test_first_code_cell_installs_ganlab_only_in_colab(path):
     assert '"google.colab" in sys.modules' in src, "the install must be conditional on Colab"
     assert 'find_spec("ganlab") is None' in src, "the install must only run when ganlab is missing"
     assert f"git+{url}" in src, f"the install must use the configured repository {url}"
+
+
+def test_colab_install_cell_fails_with_a_clear_message_when_the_url_cannot_be_reached(tmp_path):
+    """The install cell as Colab runs it (google.colab imported, ganlab missing), with
+    the repository URL swapped for one that cannot be reached: it must stop with a
+    message naming the URL, not a bare CalledProcessError."""
+    nb = json.loads(NOTEBOOKS[0].read_text())
+    src = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    url = _config()["repository"]["url"]
+    unreachable = (tmp_path / "no-such-repository").as_uri()
+    assert src.count(url) >= 2, "the cell must name the repository in its error message too"
+    script = tmp_path / "cell.py"
+    script.write_text(
+        "import sys, types, importlib.util\n"
+        "sys.modules['google.colab'] = types.ModuleType('google.colab')\n"
+        "_find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'ganlab' else _find(name, *a)\n"
+        + src.replace(url, unreachable))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "RuntimeError: Could not install ganlab from " + unreachable in result.stderr, result.stderr[-2000:]
+    assert "pip said:" in result.stderr
+    # Outside Colab the same cell does nothing at all.
+    plain = subprocess.run([sys.executable, "-c", src.replace(url, unreachable)], capture_output=True,
+                           text=True, timeout=60)
+    assert plain.returncode == 0 and plain.stdout == "" and plain.stderr == ""
