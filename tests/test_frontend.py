@@ -31,10 +31,6 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 TOKEN = "ganlab-test"
 
 pytest.importorskip("anywidget")
@@ -130,19 +126,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is not installed: install Debian's 'chromium' package (./course test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Lab:
@@ -270,21 +253,31 @@ def _report(name: str, rates: dict) -> None:
         f.write(line + "\n")
 
 
+def _run_widget_notebook(nb: Lab, n_figures: int) -> None:
+    """Run all cells; the widget's figures must draw, with no error output."""
+    nb.run_all()
+    _wait_for_figures(nb, n_figures)
+    nb.wait_done()
+    assert nb.error_outputs() == []
+
+
+def _page_was_clean(nb: Lab) -> None:
+    errors = [e for e in nb.errors if not _frontend_artifact(e)]
+    assert errors == [], errors
+    assert nb.outside == [], nb.outside
+
+
 def test_playground_plays_pauses_and_steps_in_a_real_frontend(lab, browser):
     nb = Lab(browser, lab, "play.ipynb")
     try:
-        nb.run_all()
-        _wait_for_figures(nb, 1)
-        nb.wait_done()
-        assert nb.error_outputs() == []
+        _run_widget_notebook(nb, 1)
         nb.shot("playground")
         rates = _play_pause_and_steps(nb, 0, "playground", ["step D", "step G", "step both", "slow step"])
         # The slow step's narration appears, sub-step by sub-step.
         nb.page.wait_for_function("() => document.body.innerText.includes('= result')", timeout=15_000)
         nb.shot("playground-slow-step")
         _report("Playground", rates)
-        assert nb.errors == [], nb.errors
-        assert nb.outside == [], nb.outside
+        _page_was_clean(nb)
     finally:
         nb.close()
 
@@ -292,16 +285,12 @@ def test_playground_plays_pauses_and_steps_in_a_real_frontend(lab, browser):
 def test_compare_plays_pauses_and_steps_in_a_real_frontend(lab, browser):
     nb = Lab(browser, lab, "compare.ipynb")
     try:
-        nb.run_all()
-        _wait_for_figures(nb, 2)
-        nb.wait_done()
-        assert nb.error_outputs() == []
+        _run_widget_notebook(nb, 2)
         rates = _play_pause_and_steps(nb, 0, "compare", ["step"])
         titles = nb.titles()
         assert _step_of(titles[0]) == _step_of(titles[1])  # lockstep, on the page too
         _report("Compare", rates)
-        assert nb.errors == [], nb.errors
-        assert nb.outside == [], nb.outside
+        _page_was_clean(nb)
     finally:
         nb.close()
 
@@ -326,8 +315,6 @@ def test_a_chapter_runs_in_a_real_frontend(lab, browser):
         assert nb.error_outputs() == []
         assert nb.page.locator(".js-plotly-plot").count() >= 1
         nb.shot("chapter-04")
-        errors = [e for e in nb.errors if not _frontend_artifact(e)]
-        assert errors == [], errors
-        assert nb.outside == [], nb.outside
+        _page_was_clean(nb)
     finally:
         nb.close()
