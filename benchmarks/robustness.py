@@ -21,6 +21,7 @@ the error, and the run time. Exit status 1 when any chapter fails under any prof
     python benchmarks/robustness.py --chapters 06,07 --profiles default,avx2
     python benchmarks/robustness.py --out robustness.md          # also a markdown report
     python benchmarks/robustness.py --out robustness.json        # ... or JSON (by suffix)
+    python benchmarks/robustness.py --chapters 06 --slowest      # where a chapter spends its time
 
 Notebooks run one at a time (a chapter trains on one CPU thread; running two at once
 would only make the times meaningless). A whole pass over 10 chapters and 3 profiles
@@ -118,7 +119,23 @@ def run_one(path: Path, timeout: int) -> dict:
         result["passed"] = False
         result["failure"] = _error_summary(nb, exc)
     result["seconds"] = round(time.perf_counter() - start, 1)
+    result["slowest_cells"] = _slowest_cells(nb)
     return result
+
+
+def _slowest_cells(nb, n: int = 3) -> list[dict]:
+    """The n code cells that took longest (nbclient's timing metadata), for trimming a chapter."""
+    from datetime import datetime
+
+    timed = []
+    for i, cell in enumerate(nb.cells):
+        ex = cell.get("metadata", {}).get("execution", {})
+        t0, t1 = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+        if t0 and t1:
+            seconds = (datetime.fromisoformat(t1.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(t0.replace("Z", "+00:00"))).total_seconds()
+            timed.append({"cell": i, "cell_id": cell.get("id"), "seconds": round(seconds, 1)})
+    return sorted(timed, key=lambda c: -c["seconds"])[:n]
 
 
 def run_in_child(path: Path, profile: str, timeout: int) -> dict:
@@ -182,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chapters", default=None,
                     help="comma-separated prefixes of the notebooks' names, e.g. 06,07 (default: all)")
     ap.add_argument("--out", default=None, help="also write the report here (.json: JSON, else markdown)")
+    ap.add_argument("--slowest", action="store_true", help="also print each run's three slowest cells")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per cell (as the book build)")
     ap.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -214,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
             status = "pass" if r["passed"] else "FAIL " + describe_failure(r["failure"])
             print(f"{nb.stem:<36} {p:<8} {r['seconds']:6.1f} s  {status}", flush=True)
+            if args.slowest and r.get("slowest_cells"):
+                print("    slowest cells: " + ", ".join(
+                    f"{c['cell']} ({c['cell_id']}) {c['seconds']} s" for c in r["slowest_cells"]), flush=True)
     names = [nb.name for nb in notebooks]
     report = table(results, names, profiles)
     total = time.perf_counter() - start
