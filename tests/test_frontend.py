@@ -132,7 +132,7 @@ class Lab:
     """One notebook open in the front-end, with what the page logged."""
 
     def __init__(self, browser, base: str, name: str):
-        self.name = name.split(".")[0]
+        self.name, self.base = name.split(".")[0], base
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
         self.errors: list[str] = []
         self.outside: list[str] = []
@@ -181,6 +181,12 @@ class Lab:
         self.shot(f"{self.name}-last")  # what the page showed at the end, passed or failed
         (SHOTS / f"lab-{STACK}-{self.name}-console.txt").write_text("\n".join(self.errors + self.outside))
         self.page.close()
+        # Shut the notebook's kernel down: the next test's kernel gets the cores.
+        sessions = json.load(urllib.request.urlopen(f"{self.base}/api/sessions?token={TOKEN}", timeout=10))
+        for session in sessions:
+            request = urllib.request.Request(f"{self.base}/api/sessions/{session['id']}?token={TOKEN}",
+                                             method="DELETE")
+            urllib.request.urlopen(request, timeout=30)
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)

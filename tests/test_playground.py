@@ -424,6 +424,41 @@ def test_play_on_an_event_loop_and_pause_at_once():
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("kind", ["playground", "compare"])
+def test_clicks_from_another_thread_run_on_the_main_loop(kind):
+    """ipykernel 7 under JupyterLab 4 handles widget messages on a subshell thread,
+    while training runs on the main thread: a click must be handed to the main
+    loop, never run halfway through an iteration (Pause would stop nothing)."""
+    import threading
+
+    async def scenario():
+        w = make(speed=2) if kind == "playground" else Compare(["textbook", "r1"], data="ring", speed=2,
+                                                                 grid_size=16, n_points=64, metrics_every=0)
+        w.frame_seconds = 0.01
+        trainers = [w.trainer] if kind == "playground" else w.trainers
+        views = [w.view] if kind == "playground" else w.views
+        main, seen = threading.current_thread(), []
+        for view in views:
+            show = view.show
+            view.show = lambda fig, *a, _show=show, **k: (seen.append(threading.current_thread()), _show(fig, *a, **k))
+        w.play_button.click()  # on the loop's own thread: runs at once
+        await asyncio.sleep(0.3)
+        assert w.playing
+        clicker = threading.Thread(target=w.pause_button.click)  # what a subshell does
+        clicker.start()
+        clicker.join()
+        await asyncio.sleep(0.2)
+        assert not w.playing
+        steps = [t.steps_done for t in trainers]
+        await asyncio.sleep(0.2)
+        assert [t.steps_done for t in trainers] == steps  # paused for real
+        assert set(seen) == {main}  # every redraw ran on the main thread
+        state = w.state
+        assert state["problems"] == [], state["problems"]
+
+    asyncio.run(scenario())
+
+
 def test_a_real_kernel_handles_clicks_while_playing():
     """A real ipykernel (the one Jupyter and Colab run): Play from a cell returns at
     once, other cells run while it plays, and a click on Pause (a comm message,

@@ -381,6 +381,10 @@ class Compare(_Live):
         self._sync_buttons()
 
     def _guarded(self, action) -> None:
+        """Run what a click asked for, on the main thread (see _Live._on_main)."""
+        self._on_main(lambda: self._guarded_now(action))
+
+    def _guarded_now(self, action) -> None:
         try:
             action()
         except Exception as error:
@@ -390,8 +394,7 @@ class Compare(_Live):
                 self._redraw()
 
     def _on_control(self, action) -> None:
-        if not self._syncing:
-            self._guarded(action)
+        self._on_main(lambda: None if self._syncing else self._guarded_now(action))
 
     def _sync_controls(self) -> None:
         self._syncing = True

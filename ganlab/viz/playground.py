@@ -424,6 +424,25 @@ class _Live:
         self._step_seconds = 0.005  # running estimate of one iteration's time
         self._last_frame = 0.0
         self._trained = 0  # iterations trained since the last frame
+        # The loop of the thread that made the widget (in a kernel: the main thread,
+        # where cells run). Every action from the page runs there (see _on_main).
+        self._loop = _running_loop()
+
+    def _on_main(self, action) -> None:
+        """Run ``action()`` on the kernel's main thread, between two slices of training.
+
+        ipykernel 7 with JupyterLab 4 may handle widget messages (a click, a slider,
+        an acknowledgement) on a *subshell* thread, concurrently with the training
+        that runs on the main thread. A click must never run halfway through an
+        iteration (a Pause would stop nothing, a redraw would read half-updated
+        nets), so actions from other threads are handed to the main loop, which
+        runs them at its next look at its queue (every slice_seconds while playing).
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed() or _running_loop() is loop:
+            action()
+        else:
+            loop.call_soon_threadsafe(action)
 
     @property
     def playing(self) -> bool:
@@ -1268,7 +1287,11 @@ class Playground(_Live):
             self._syncing = False
 
     def _guarded(self, action) -> None:
-        """Run what a click asked for; an error becomes a message, never a broken widget."""
+        """Run what a click asked for, on the main thread; an error becomes a message,
+        never a broken widget."""
+        self._on_main(lambda: self._guarded_now(action))
+
+    def _guarded_now(self, action) -> None:
         try:
             action()
         except Exception as error:
@@ -1279,20 +1302,23 @@ class Playground(_Live):
 
     def _on_control(self, name: str, value) -> None:
         """A control was changed on the page (or by code setting its value)."""
+        self._on_main(lambda: self._on_control_now(name, value))
+
+    def _on_control_now(self, name: str, value) -> None:
         if self._syncing:
             return
         if name == "layer":
             layer, on = value
             wanted = set(self._layers) | {layer} if on else set(self._layers) - {layer}
-            self._guarded(lambda: self.set_layers(sorted(wanted)))
+            self._guarded_now(lambda: self.set_layers(sorted(wanted)))
         elif name == "curves":
-            self._guarded(lambda: self.set_curves(value))
+            self._guarded_now(lambda: self.set_curves(value))
         elif name == "draw":
-            self._guarded(lambda: self.draw(value))
+            self._guarded_now(lambda: self.draw(value))
         elif name == "points":
-            self._guarded(lambda: self._typed_points(value))
+            self._guarded_now(lambda: self._typed_points(value))
         else:
-            self._guarded(lambda: self.set(**{name: value}))
+            self._guarded_now(lambda: self.set(**{name: value}))
 
     def _typed_points(self, text: str) -> None:
         self._points = [tuple(p) for p in parse_points(text).tolist()]

@@ -37,9 +37,14 @@ function loadPlotly(model) {
   return window.ganlabPlotly;
 }
 
-// Resolves after the browser has painted what was just drawn.
+// Resolves once the browser has painted what was just drawn, or after 50 ms at
+// most: headless and hidden pages may hold animation frames back indefinitely,
+// and a frame that is never acknowledged would stop the kernel's next one.
 function nextPaint() {
-  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 50);
+  });
 }
 
 function render({ model, el }) {
@@ -71,6 +76,7 @@ function render({ model, el }) {
             if (p) model.send({ type: "click", x: p.x, y: p.y, trace: (p.data && p.data.name) || "" });
           });
         }
+        div.dataset.frame = frame; // what is on screen (tests read it)
         await nextPaint();
         model.send({ type: "drawn", frame });
       } while (pending);
