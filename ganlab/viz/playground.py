@@ -289,15 +289,6 @@ def _running_loop():
         return None
 
 
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return False
-    ip = get_ipython()
-    return ip is not None and getattr(ip, "kernel", None) is not None
-
-
 # --------------------------------------------------------------------------- #
 # The narrated slow-motion step
 # --------------------------------------------------------------------------- #
