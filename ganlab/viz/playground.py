@@ -29,8 +29,10 @@ by that loop, between other tasks. ``play()`` does not loop itself: it puts a
 task on that loop which trains a slice of iterations (about 50 ms), then
 ``await``s, so the loop can handle what came in meanwhile (Pause, a new
 learning rate, another cell), then goes on. Everything runs on the kernel's
-one thread, so nothing is ever changed halfway: a click always lands between
-two slices, when the trainer, the figure and the controls agree. Pause
+main thread, so nothing is ever changed halfway: a click always lands between
+two slices, when the trainer, the figure and the controls agree. (ipykernel 7
+under JupyterLab 4 may handle widget messages on a *subshell* thread; the
+playground hands each of them to the main loop, ``_Live._on_main``.) Pause
 cancels the task at its next ``await``. (A background thread would also free
 the kernel, but then every click would race the training thread, and
 widget output from other threads is not reliable in ipykernel.) Outside a
