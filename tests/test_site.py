@@ -132,6 +132,8 @@ def test_animation_plays(browser, server):
     context, page, problems = _open(browser, server, animated[0])
     try:
         gd = "[...document.querySelectorAll('div.plotly-graph-div')].find(d => d._transitionData && d._transitionData._frames.length > 1)"
+        # Plotly adds the frames after the first draw has finished: wait for them.
+        page.wait_for_function(f"() => {gd} !== undefined", timeout=30_000)
         page.evaluate(f"() => {gd}.scrollIntoView()")
         before = page.evaluate(f"() => JSON.stringify({gd}.data.map(t => t.y))")
         page.evaluate(f"() => {gd}.querySelector('.updatemenu-button').dispatchEvent(new MouseEvent('click', {{bubbles: true}}))")
