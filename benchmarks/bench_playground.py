@@ -4,7 +4,7 @@ A redraw is everything the playground does between two batches of training:
 the trainer's snapshot (G on 512 fixed z and on the 20 x 20 z lattice, D on the
 64 x 64 grid, the gradient arrows), D's accuracy on the fixed batches, the 2-D
 figure (heatmap, boundary, manifold, 512 real and 512 fake points, an arrow on
-every fake), and handing the figure to the page the way the figure mode does:
+128 of the fakes), and handing the figure to the page the way the figure mode does:
 
 * html   : the figure's JSON wrapped in the self-loading script (Colab's path);
 * output : plotly's own mime bundle, serialised to JSON as the kernel sends it;

@@ -858,7 +858,9 @@ class Playground(_Live):
             from ganlab.viz.twod import game_figure_2d
 
             layers = [layer for layer in self._layers if not self.layer_boxes[layer].disabled]
-            fig = game_figure_2d(view, layers=layers, max_arrows=None, title=title)
+            # Arrows on 128 fakes, as in the book's figures: an arrow on each of 512 fakes
+            # more than doubles the time the page takes to draw a frame.
+            fig = game_figure_2d(view, layers=layers, title=title)
             if before is not None:
                 _add_before(fig, record, before, snap)
         return fig
