@@ -380,10 +380,6 @@ class Compare(_Live):
         ])
         self._sync_buttons()
 
-    def _guarded(self, action) -> None:
-        """Run what a click asked for, on the main thread (see _Live._on_main)."""
-        self._on_main(lambda: self._guarded_now(action))
-
     def _guarded_now(self, action) -> None:
         try:
             action()

@@ -437,6 +437,11 @@ class _Live:
         else:
             loop.call_soon_threadsafe(action)
 
+    def _guarded(self, action) -> None:
+        """Run what a click asked for on the main thread, through the subclass's
+        ``_guarded_now`` (which turns an error into a message on the widget)."""
+        self._on_main(lambda: self._guarded_now(action))
+
     @property
     def playing(self) -> bool:
         return self._playing
@@ -1281,12 +1286,8 @@ class Playground(_Live):
         finally:
             self._syncing = False
 
-    def _guarded(self, action) -> None:
-        """Run what a click asked for, on the main thread; an error becomes a message,
-        never a broken widget."""
-        self._on_main(lambda: self._guarded_now(action))
-
     def _guarded_now(self, action) -> None:
+        """Run what a click asked for; an error becomes a message, never a broken widget."""
         try:
             action()
         except Exception as error:
